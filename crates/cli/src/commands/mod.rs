@@ -1,0 +1,40 @@
+//! One module per subcommand. Each takes its parsed arguments and returns the exit code.
+
+pub mod calls;
+pub mod demo;
+pub mod doctor;
+pub mod export;
+pub mod init;
+pub mod sandbox;
+pub mod serve;
+pub mod stats;
+pub mod sync;
+
+use crate::error::CliError;
+use huadan_config::Config;
+use std::path::Path;
+
+/// Load the config (explicit path, `$HUADAN_CONFIG` or `./huadan.toml`) and validate
+/// every source's vendor settings; any problem is a [`CliError::Config`] (exit 2).
+pub fn load_config(path: Option<&Path>) -> Result<Config, CliError> {
+    let path = Config::locate(path);
+    if !path.exists() {
+        return Err(CliError::usage(format!(
+            "no config file at {}; run `huadan init` to write one, or pass --config PATH",
+            path.display()
+        )));
+    }
+    let config = Config::load(&path)?;
+    huadan_vendors::validate(&config)?;
+    Ok(config)
+}
+
+/// Open the configured store.
+pub async fn open_store(config: &Config) -> Result<huadan_store::DynStore, CliError> {
+    Ok(huadan_store::open(&config.store.url).await?)
+}
+
+/// The error for a command whose issue has not landed yet.
+pub fn not_yet(what: &str) -> CliError {
+    CliError::Runtime(anyhow::anyhow!("`huadan {what}` is not available in this build yet"))
+}

@@ -1,0 +1,1 @@
+//! Printing helpers shared by commands (tables, CSV rows).

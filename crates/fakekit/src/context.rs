@@ -1,0 +1,80 @@
+//! What a vendor fake is built from ([`FakeContext`]) and what it returns ([`Fake`]).
+
+use crate::{Dataset, FaultInjector};
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Named counters a fake keeps (`requests`, `tokens_issued`, `rate_limited`,
+/// `auth_failures`…), readable by tests and served by the sandbox at
+/// `GET /_huadan/sandbox/stats`.
+#[derive(Debug, Default)]
+pub struct Counters(Mutex<BTreeMap<String, u64>>);
+
+impl Counters {
+    /// Add one to `name`.
+    pub fn incr(&self, name: &str) {
+        self.add(name, 1);
+    }
+
+    /// Add `n` to `name`.
+    pub fn add(&self, name: &str, n: u64) {
+        *self.0.lock().entry(name.to_string()).or_insert(0) += n;
+    }
+
+    /// The value of `name` (0 if never counted).
+    pub fn get(&self, name: &str) -> u64 {
+        self.0.lock().get(name).copied().unwrap_or(0)
+    }
+
+    /// All counters.
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.0.lock().clone()
+    }
+}
+
+/// Everything a vendor fake needs; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct FakeContext {
+    /// The seeded dataset (with its clock).
+    pub dataset: Dataset,
+    /// Request-level fault injection.
+    pub faults: Arc<FaultInjector>,
+    /// Whether quotas are enforced (`--no-limits` turns them off).
+    pub limits: bool,
+    /// What the fake did.
+    pub counters: Arc<Counters>,
+    /// Vendor-specific switches (`string_numbers = "true"` for Aliyun…), from
+    /// `--option vendor.key=value`.
+    pub options: BTreeMap<String, String>,
+}
+
+impl FakeContext {
+    /// A context with no faults, limits on, and the given dataset.
+    pub fn new(dataset: Dataset) -> Self {
+        let seed = dataset.spec().seed;
+        FakeContext {
+            dataset,
+            faults: Arc::new(FaultInjector::new(crate::Faults::none(), seed)),
+            limits: true,
+            counters: Arc::new(Counters::default()),
+            options: BTreeMap::new(),
+        }
+    }
+
+    /// A vendor-specific switch, parsed as a boolean (`true`/`1`/`yes`).
+    pub fn flag(&self, key: &str) -> bool {
+        self.options.get(key).is_some_and(|v| matches!(v.as_str(), "true" | "1" | "yes"))
+    }
+}
+
+/// A running vendor fake: its HTTP routes (rooted at `/`, as the vendor's own host is)
+/// and the credentials a client must use, as the JSON object printed on the sandbox's
+/// start line (without `endpoint`, which the sandbox adds). The same object's keys are
+/// the source's settings in a `huadan.toml`.
+pub struct Fake {
+    /// The vendor's HTTP API.
+    pub router: axum::Router,
+    /// `{"corp_id": …, "corp_secret": …}` etc.
+    pub credentials: serde_json::Map<String, serde_json::Value>,
+}

@@ -1,0 +1,316 @@
+//! The seeded dataset: how many calls each hour holds and when each one happened,
+//! computed per hour bucket on demand.
+//!
+//! A call's *query time* is the instant the vendor's list API filters on (call start
+//! for most vendors, the speech-to-text creation time for Tanma). Calls exist for the
+//! hours from `days` days before the dataset's anchor up to now; a call is visible once
+//! the clock has passed its [`Dataset::visible_at`] (late-arriving calls later than
+//! their query time).
+
+use crate::{Clock, mix, unit};
+use huadan_model::{Instant, Provider, time::GMT8};
+use jiff::SignedDuration;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+const HOUR: i64 = 3600;
+
+/// The parameters of a dataset (`--seed`, `--days`, `--calls-per-day`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DatasetSpec {
+    /// Seed for everything.
+    pub seed: u64,
+    /// How many days of history before now.
+    pub days: u32,
+    /// Average calls per day per vendor (weekdays more, weekends fewer).
+    pub calls_per_day: u32,
+    /// Probability a call arrives late (`--faults late=P`).
+    pub late: f64,
+    /// Probability a call changes after it was first served (`--faults update=P`).
+    pub update: f64,
+}
+
+impl Default for DatasetSpec {
+    fn default() -> Self {
+        DatasetSpec { seed: 42, days: 30, calls_per_day: 200, late: 0.0, update: 0.0 }
+    }
+}
+
+/// One generated call: its deterministic key, its query time, and an RNG seeded for it
+/// alone, from which the vendor's fake draws every other field.
+#[derive(Debug, Clone)]
+pub struct CallSeed {
+    /// Unique within (seed, vendor): stable across runs.
+    pub key: u64,
+    /// The instant the vendor's list API filters on.
+    pub at: Instant,
+    /// Position within its hour bucket (0-based).
+    pub index: u32,
+    /// The call's own random stream.
+    pub rng: ChaCha8Rng,
+}
+
+/// A deterministic, lazily generated set of calls per vendor.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    spec: DatasetSpec,
+    clock: Clock,
+    origin: Instant,
+}
+
+/// Relative call volume per GMT+8 hour of day: quiet nights, a morning peak at 10:00,
+/// lunch dip, afternoon peak at 15:00–16:00, tail into the evening.
+const HOUR_WEIGHTS: [f64; 24] = [
+    0.05, 0.03, 0.02, 0.02, 0.02, 0.05, 0.15, 0.4, 1.1, 1.9, 2.3, 2.1, 1.2, 1.0, 1.9, 2.2, 2.1, 1.6, 1.0, 0.6, 0.45,
+    0.3, 0.15, 0.08,
+];
+/// Monday..Sunday volume factors.
+const WEEKDAY_WEIGHTS: [f64; 7] = [1.15, 1.1, 1.05, 1.05, 1.0, 0.4, 0.25];
+
+impl Dataset {
+    /// A dataset covering `spec.days` whole GMT+8 days before today, and today up to now.
+    pub fn new(spec: DatasetSpec, clock: Clock) -> Self {
+        let now = clock.now();
+        let today = huadan_model::time::gmt8_date(now);
+        let origin = huadan_model::time::gmt8_day_start(today) - SignedDuration::from_hours(24 * spec.days as i64);
+        Dataset { spec, clock, origin }
+    }
+
+    /// The parameters.
+    pub fn spec(&self) -> &DatasetSpec {
+        &self.spec
+    }
+
+    /// The clock the fakes read.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Now, by the dataset's clock.
+    pub fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    /// The first instant that can hold a call.
+    pub fn origin(&self) -> Instant {
+        self.origin
+    }
+
+    fn salt(p: Provider) -> u64 {
+        p as u64 + 1
+    }
+
+    fn bucket_start(t: Instant) -> i64 {
+        t.as_second().div_euclid(HOUR) * HOUR
+    }
+
+    /// How many calls the hour starting at `bucket` (unix seconds, hour-aligned) holds,
+    /// whether or not they are visible yet. Cheap: no call is generated.
+    pub fn bucket_count(&self, p: Provider, bucket: i64) -> u32 {
+        let Ok(t) = Instant::from_second(bucket) else { return 0 };
+        if t < self.origin {
+            return 0;
+        }
+        let local = t.to_zoned(jiff::tz::TimeZone::fixed(GMT8));
+        let hour_w = HOUR_WEIGHTS[local.hour() as usize];
+        let day_w = WEEKDAY_WEIGHTS[local.weekday().to_monday_zero_offset() as usize];
+        let mean_weight = HOUR_WEIGHTS.iter().sum::<f64>() * WEEKDAY_WEIGHTS.iter().sum::<f64>() / 7.0;
+        let expected = self.spec.calls_per_day as f64 * hour_w * day_w / mean_weight;
+        // ±20 % deterministic noise per bucket, rounded stochastically.
+        let noise = 0.8 + 0.4 * unit(&[self.spec.seed, Self::salt(p), bucket as u64, 1]);
+        let x = expected * noise;
+        let frac = unit(&[self.spec.seed, Self::salt(p), bucket as u64, 2]);
+        (x.floor() + if frac < x.fract() { 1.0 } else { 0.0 }) as u32
+    }
+
+    /// The calls of one hour bucket, ordered by query time then key (visible or not).
+    pub fn bucket_calls(&self, p: Provider, bucket: i64) -> Vec<CallSeed> {
+        let n = self.bucket_count(p, bucket);
+        let mut out: Vec<CallSeed> = (0..n)
+            .map(|index| {
+                let key = mix(&[self.spec.seed, Self::salt(p), bucket as u64, index as u64]);
+                let offset = (mix(&[key, 3]) % HOUR as u64) as i64;
+                let at = Instant::from_second(bucket + offset).unwrap_or(Instant::UNIX_EPOCH);
+                CallSeed { key, at, index, rng: ChaCha8Rng::seed_from_u64(key) }
+            })
+            .collect();
+        out.sort_by(|a, b| a.at.cmp(&b.at).then(a.key.cmp(&b.key)));
+        out
+    }
+
+    /// When a call becomes visible: its query time, or later for a late-arriving call
+    /// (`late` probability; 2 to 20 minutes late).
+    pub fn visible_at(&self, seed: &CallSeed) -> Instant {
+        if self.spec.late > 0.0 && unit(&[seed.key, 4]) < self.spec.late {
+            let delay = 120 + (mix(&[seed.key, 5]) % 1080) as i64;
+            seed.at.checked_add(SignedDuration::from_secs(delay)).unwrap_or(seed.at)
+        } else {
+            seed.at
+        }
+    }
+
+    /// For a call that changes after it was first served (`update` probability), the
+    /// instant its second version appears (1 to 30 minutes after it became visible);
+    /// `None` for calls that never change by fault. Vendors with inherent changes
+    /// (pending transcripts) use [`Dataset::settles_at`] with their own probability.
+    pub fn updated_at(&self, seed: &CallSeed) -> Option<Instant> {
+        self.settles_at(seed, self.spec.update, 60, 1800, 6)
+    }
+
+    /// Deterministically decide with probability `p` whether a call changes later, and
+    /// if so when: between `min_s` and `max_s` seconds after it became visible. `salt`
+    /// keeps independent decisions independent.
+    pub fn settles_at(&self, seed: &CallSeed, p: f64, min_s: i64, max_s: i64, salt: u64) -> Option<Instant> {
+        if p <= 0.0 || unit(&[seed.key, salt]) >= p {
+            return None;
+        }
+        let span = (max_s - min_s).max(1) as u64;
+        let delay = min_s + (mix(&[seed.key, salt, 7]) % span) as i64;
+        self.visible_at(seed).checked_add(SignedDuration::from_secs(delay)).ok()
+    }
+
+    /// Whether a call is visible now.
+    pub fn is_visible(&self, seed: &CallSeed, now: Instant) -> bool {
+        self.visible_at(seed) <= now
+    }
+
+    /// The hour buckets overlapping `[start, end)`, clamped to the dataset's existence.
+    fn buckets(&self, start: Instant, end: Instant) -> impl Iterator<Item = i64> + use<> {
+        let lo = Self::bucket_start(start.max(self.origin));
+        let hi = end.min(self.now().checked_add(SignedDuration::from_hours(1)).unwrap_or(end)).as_second();
+        (0..).map(move |i| lo + i * HOUR).take_while(move |b| *b < hi)
+    }
+
+    /// Every call visible now with query time in `[start, end)`, in time order,
+    /// generated bucket by bucket as the iterator advances.
+    pub fn calls_between(&self, p: Provider, start: Instant, end: Instant) -> impl Iterator<Item = CallSeed> + '_ {
+        let now = self.now();
+        self.buckets(start, end)
+            .flat_map(move |b| self.bucket_calls(p, b))
+            .filter(move |c| c.at >= start && c.at < end && self.is_visible(c, now))
+    }
+
+    /// How many calls [`Dataset::calls_between`] would yield, generating only the
+    /// buckets cut by the range edges or holding late calls.
+    pub fn count_between(&self, p: Provider, start: Instant, end: Instant) -> u64 {
+        let now = self.now();
+        let late_horizon = now - SignedDuration::from_secs(20 * 60 + HOUR);
+        let mut total = 0u64;
+        for b in self.buckets(start, end) {
+            let whole = b >= start.as_second() && b + HOUR <= end.as_second() && b + HOUR <= late_horizon.as_second();
+            if whole {
+                total += self.bucket_count(p, b) as u64;
+            } else {
+                total += self
+                    .bucket_calls(p, b)
+                    .iter()
+                    .filter(|c| c.at >= start && c.at < end && self.is_visible(c, now))
+                    .count() as u64;
+            }
+        }
+        total
+    }
+
+    /// The calls at positions `offset .. offset + limit` of [`Dataset::calls_between`],
+    /// skipping whole buckets by count so that a deep page costs little.
+    pub fn page(&self, p: Provider, start: Instant, end: Instant, offset: u64, limit: usize) -> Vec<CallSeed> {
+        let now = self.now();
+        let late_horizon = now - SignedDuration::from_secs(20 * 60 + HOUR);
+        let mut skipped = 0u64;
+        let mut out = Vec::with_capacity(limit);
+        for b in self.buckets(start, end) {
+            if out.len() >= limit {
+                break;
+            }
+            let whole = b >= start.as_second() && b + HOUR <= end.as_second() && b + HOUR <= late_horizon.as_second();
+            if whole && out.is_empty() {
+                let n = self.bucket_count(p, b) as u64;
+                if skipped + n <= offset {
+                    skipped += n;
+                    continue;
+                }
+            }
+            for c in self.bucket_calls(p, b) {
+                if !(c.at >= start && c.at < end && self.is_visible(&c, now)) {
+                    continue;
+                }
+                if skipped < offset {
+                    skipped += 1;
+                    continue;
+                }
+                if out.len() >= limit {
+                    break;
+                }
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ds(cpd: u32) -> Dataset {
+        let spec = DatasetSpec { seed: 7, days: 10, calls_per_day: cpd, late: 0.0, update: 0.0 };
+        Dataset::new(spec, Clock::fixed("2024-06-15T04:00:00Z".parse().unwrap()))
+    }
+
+    #[test]
+    fn same_bucket_same_calls() {
+        let a = ds(500);
+        let b = ds(500);
+        let bucket = a.origin().as_second() + 10 * HOUR;
+        let x: Vec<_> = a.bucket_calls(Provider::Wecom, bucket).iter().map(|c| (c.key, c.at)).collect();
+        let y: Vec<_> = b.bucket_calls(Provider::Wecom, bucket).iter().map(|c| (c.key, c.at)).collect();
+        assert_eq!(x, y);
+        assert!(!x.is_empty());
+    }
+
+    #[test]
+    fn volume_averages_calls_per_day_and_peaks_in_business_hours() {
+        let d = ds(1000);
+        let total = d.count_between(Provider::TencentCcc, d.origin(), d.now());
+        let per_day = total as f64 / 10.5;
+        assert!((600.0..1400.0).contains(&per_day), "{per_day}");
+        let b10 = d.bucket_count(Provider::TencentCcc, d.origin().as_second() + 10 * HOUR);
+        let b3 = d.bucket_count(Provider::TencentCcc, d.origin().as_second() + 3 * 24 * HOUR + 3 * HOUR);
+        assert!(b10 > b3 * 5, "10:00 {b10} vs 03:00 {b3}");
+    }
+
+    #[test]
+    fn paging_matches_iteration_and_count() {
+        let d = ds(300);
+        let (s, e) = (d.origin() + SignedDuration::from_mins(17), d.now());
+        let all: Vec<u64> = d.calls_between(Provider::Tanma, s, e).map(|c| c.key).collect();
+        assert_eq!(all.len() as u64, d.count_between(Provider::Tanma, s, e));
+        let mut paged = Vec::new();
+        let mut off = 0;
+        loop {
+            let p = d.page(Provider::Tanma, s, e, off, 100);
+            if p.is_empty() {
+                break;
+            }
+            off += p.len() as u64;
+            paged.extend(p.into_iter().map(|c| c.key));
+        }
+        assert_eq!(paged, all);
+        let mut uniq = all.clone();
+        uniq.sort();
+        uniq.dedup();
+        assert_eq!(uniq.len(), all.len());
+    }
+
+    #[test]
+    fn late_calls_appear_after_their_delay() {
+        let spec = DatasetSpec { seed: 1, days: 1, calls_per_day: 20000, late: 0.5, update: 0.0 };
+        let clock = Clock::fixed("2024-06-15T04:00:00Z".parse().unwrap());
+        let d = Dataset::new(spec, clock.clone());
+        let (s, e) = (d.now() - SignedDuration::from_hours(1), d.now());
+        let before = d.count_between(Provider::TencentAds, s, e);
+        clock.advance(SignedDuration::from_mins(30));
+        let after = d.count_between(Provider::TencentAds, s, e);
+        assert!(after > before, "{before} -> {after}");
+    }
+}

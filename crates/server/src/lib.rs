@@ -1,0 +1,1 @@
+//! REST API, exports and dashboard (PLACEHOLDER until the query-surface issue).
