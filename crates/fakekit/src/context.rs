@@ -44,6 +44,9 @@ pub struct FakeContext {
     pub limits: bool,
     /// What the fake did.
     pub counters: Arc<Counters>,
+    /// How long a `timeout` fault stalls before answering 504 (must exceed the
+    /// client's request timeout to be seen as one; default 35 s).
+    pub stall: std::time::Duration,
     /// Vendor-specific switches (`string_numbers = "true"` for Aliyun…), from
     /// `--option vendor.key=value`.
     pub options: BTreeMap<String, String>,
@@ -58,8 +61,36 @@ impl FakeContext {
             faults: Arc::new(FaultInjector::new(crate::Faults::none(), seed)),
             limits: true,
             counters: Arc::new(Counters::default()),
+            stall: std::time::Duration::from_secs(35),
             options: BTreeMap::new(),
         }
+    }
+
+    /// Roll the vendor-neutral request faults: `http500` answers an HTML error page
+    /// with status 500 (as a gateway would); `timeout` stalls for [`FakeContext::stall`]
+    /// and then answers 504. `None` means: serve the request normally. Vendors roll
+    /// `ratelimit` and `token_expiry` themselves, in their own error shapes.
+    pub async fn generic_fault(&self) -> Option<axum::response::Response> {
+        use crate::FaultKind;
+        use axum::response::IntoResponse;
+        if self.faults.roll(FaultKind::Timeout) {
+            self.counters.incr("fault_timeout");
+            tokio::time::sleep(self.stall).await;
+            return Some((axum::http::StatusCode::GATEWAY_TIMEOUT, "upstream timed out").into_response());
+        }
+        if self.faults.roll(FaultKind::Http500) {
+            self.counters.incr("fault_http500");
+            let page = "<html><head><title>500 Internal Server Error</title></head><body><center><h1>500 Internal Server Error</h1></center><hr><center>nginx</center></body></html>";
+            return Some(
+                (
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    [(axum::http::header::CONTENT_TYPE, "text/html")],
+                    page,
+                )
+                    .into_response(),
+            );
+        }
+        None
     }
 
     /// A vendor-specific switch, parsed as a boolean (`true`/`1`/`yes`).
