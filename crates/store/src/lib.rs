@@ -12,8 +12,14 @@
 //!   rows arrive (no row skipped or repeated);
 //! * every filter value is bound as a parameter, never spliced into SQL.
 
+mod aggregate;
+mod content;
+mod cursor;
+mod sqlite;
 mod types;
 
+pub use aggregate::NO_AGENT;
+pub use sqlite::{EXPORT_PAGE, SqliteStore};
 pub use types::{
     Batch, CallFilter, CallPage, CallQuery, GroupBy, OpenWindow, SourceStatus, StatsRow, SyncState, WriteStats,
 };
@@ -99,9 +105,22 @@ pub trait Store: Send + Sync + 'static {
 pub type DynStore = Arc<dyn Store>;
 
 /// Open (creating and migrating as needed) the store at `url`.
+///
+/// `sqlite://huadan.db` is relative to the working directory, `sqlite:///var/lib/h.db`
+/// absolute.
 pub async fn open(url: &str) -> Result<DynStore, StoreError> {
-    if url.starts_with("sqlite://") {
-        return Err(StoreError::BadUrl(format!("{url} (SQLite backend not built yet)")));
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        if path.is_empty() {
+            return Err(StoreError::BadUrl(url.to_string()));
+        }
+        return Ok(Arc::new(SqliteStore::open(path).await?));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(StoreError::Open {
+            url: redact_url(url),
+            message: "the PostgreSQL backend is not part of this build yet; use sqlite://PATH".into(),
+        });
     }
     Err(StoreError::BadUrl(redact_url(url)))
 }

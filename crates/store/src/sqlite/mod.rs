@@ -1,0 +1,226 @@
+//! The embedded SQLite backend (`sqlite://PATH`).
+//!
+//! One writer connection (behind a mutex: SQLite allows one writer at a time anyway)
+//! and a small pool of read connections; WAL lets reads proceed during writes. Every
+//! call runs on tokio's blocking pool. SQL specific to SQLite lives in this module
+//! only: `filter` (WHERE clauses), `read`, `write`, `migrate` and the migration files.
+
+mod filter;
+mod migrate;
+mod pool;
+mod read;
+mod write;
+
+use crate::content;
+use crate::{Batch, CallFilter, CallPage, CallQuery, GroupBy, SourceStatus, StatsRow, Store, StoreError, SyncState, WriteStats};
+use async_trait::async_trait;
+use futures::StreamExt;
+use futures::stream::{self, BoxStream};
+use huadan_model::CallRecord;
+use pool::ReadPool;
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// How many read connections a store keeps.
+const READERS: usize = 4;
+/// How long a connection waits for a lock held by another process before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Rows per internal page of [`Store::export`].
+pub const EXPORT_PAGE: usize = 1000;
+
+/// The SQLite store. Cheap to clone (shared handles).
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: ReadPool,
+}
+
+fn open_err(path: &Path, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Open { url: format!("sqlite://{}", path.display()), message: e.to_string() }
+}
+
+fn configure(conn: &Connection, writer: bool) -> Result<(), rusqlite::Error> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    // NORMAL is safe in WAL mode: a crash never corrupts or half-applies a transaction;
+    // at worst the last transactions before a power cut are lost (both records and
+    // checkpoint, together).
+    conn.execute_batch(
+        "PRAGMA synchronous = NORMAL;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA mmap_size = 268435456;",
+    )?;
+    if writer {
+        conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA journal_size_limit = 67108864;")?;
+    } else {
+        conn.execute_batch("PRAGMA cache_size = -32768; PRAGMA query_only = ON;")?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Open (creating and migrating as needed) the database at `path`.
+    pub async fn open(path: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        let path = path.into();
+        tokio::task::spawn_blocking(move || Self::open_blocking(path)).await.map_err(join_err)?
+    }
+
+    /// [`SqliteStore::open`] for callers that are not async.
+    pub fn open_blocking(path: PathBuf) -> Result<Self, StoreError> {
+        if path.as_os_str().is_empty() {
+            return Err(StoreError::BadUrl("sqlite://".into()));
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.is_dir() {
+                return Err(open_err(&path, format!("the directory {} does not exist", dir.display())));
+            }
+        }
+        let mut writer = Connection::open(&path).map_err(|e| open_err(&path, e))?;
+        let mode: String =
+            writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| open_err(&path, e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(open_err(&path, format!("the database cannot use WAL mode (journal mode is {mode})")));
+        }
+        configure(&writer, true).map_err(|e| open_err(&path, e))?;
+        migrate::migrate(&mut writer)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+            let conn = Connection::open_with_flags(&path, flags).map_err(|e| open_err(&path, e))?;
+            configure(&conn, false).map_err(|e| open_err(&path, e))?;
+            readers.push(conn);
+        }
+        Ok(SqliteStore { inner: Arc::new(Inner { path, writer: Mutex::new(writer), readers: ReadPool::new(readers) }) })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Refresh the query planner's statistics (`PRAGMA optimize`); worth running after
+    /// a large import.
+    pub async fn optimize(&self) -> Result<(), StoreError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            conn.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
+                .map_err(|e| StoreError::Db(e.to_string()))
+        })
+        .await
+        .map_err(join_err)?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = inner.readers.get();
+            f(&conn)
+        })
+        .await
+        .map_err(join_err)?
+    }
+}
+
+fn join_err(e: tokio::task::JoinError) -> StoreError {
+    StoreError::Db(format!("a database task stopped unexpectedly: {e}"))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn commit(&self, batch: Batch) -> Result<WriteStats, StoreError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            // Serialise and hash before taking the writer, so concurrent callers overlap.
+            let encoded = batch.records.into_iter().map(content::encode).collect::<Result<Vec<_>, _>>()?;
+            let now = jiff::Timestamp::now().as_millisecond();
+            let mut conn = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            write::commit(&mut conn, &batch.source, &encoded, batch.state.as_ref(), now)
+        })
+        .await
+        .map_err(join_err)?
+    }
+
+    async fn load_state(&self, source: &str) -> Result<Option<SyncState>, StoreError> {
+        let source = source.to_string();
+        self.read(move |c| read::load_state(c, &source)).await
+    }
+
+    async fn sources(&self) -> Result<Vec<SourceStatus>, StoreError> {
+        self.read(read::sources).await
+    }
+
+    async fn calls(&self, query: &CallQuery) -> Result<CallPage, StoreError> {
+        let query = query.clone();
+        self.read(move |c| read::calls(c, &query)).await
+    }
+
+    async fn call(&self, id: &str) -> Result<Option<CallRecord>, StoreError> {
+        let id = id.to_string();
+        self.read(move |c| read::call(c, &id)).await
+    }
+
+    async fn count(&self, filter: &CallFilter) -> Result<u64, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| read::count(c, &filter)).await
+    }
+
+    async fn stats(&self, filter: &CallFilter, by: GroupBy, tz: &jiff::tz::TimeZone) -> Result<Vec<StatsRow>, StoreError> {
+        let (filter, tz) = (filter.clone(), tz.clone());
+        self.read(move |c| read::stats(c, &filter, by, &tz)).await
+    }
+
+    fn export(&self, filter: CallFilter) -> BoxStream<'static, Result<CallRecord, StoreError>> {
+        // Keyset pages of EXPORT_PAGE rows: memory stays flat however many rows match.
+        struct S {
+            store: SqliteStore,
+            filter: Arc<CallFilter>,
+            after: Option<crate::cursor::Position>,
+            done: bool,
+        }
+        let start = S { store: self.clone(), filter: Arc::new(filter), after: None, done: false };
+        stream::unfold(start, |mut s| async move {
+            if s.done {
+                return None;
+            }
+            let (filter, after) = (s.filter.clone(), s.after.clone());
+            let res = s
+                .store
+                .read(move |c| {
+                    let page = read::page(c, &filter, after.as_ref(), EXPORT_PAGE)?;
+                    let last = page.items.last().map(|r| crate::cursor::Position {
+                        started_ms: r.started_at.as_millisecond(),
+                        id: r.id.clone(),
+                    });
+                    Ok((page, last))
+                })
+                .await;
+            match res {
+                Ok((page, last)) => {
+                    s.done = page.next_cursor.is_none();
+                    s.after = last;
+                    Some((Ok(page.items), s))
+                }
+                Err(e) => {
+                    s.done = true;
+                    Some((Err(e), s))
+                }
+            }
+        })
+        .flat_map(|page: Result<Vec<CallRecord>, StoreError>| match page {
+            Ok(items) => stream::iter(items.into_iter().map(Ok)).left_stream(),
+            Err(e) => stream::once(async move { Err(e) }).right_stream(),
+        })
+        .boxed()
+    }
+}

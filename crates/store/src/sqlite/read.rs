@@ -1,0 +1,150 @@
+//! The read path: pages, single records, counts, sync state and the stats scan.
+
+use super::filter::{self, Where};
+use crate::aggregate::Aggregator;
+use crate::content;
+use crate::cursor::{self, Position};
+use crate::{CallFilter, CallPage, CallQuery, GroupBy, SourceStatus, StatsRow, StoreError, SyncState};
+use huadan_model::CallRecord;
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
+use std::collections::BTreeMap;
+
+fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Db(e.to_string())
+}
+
+/// Default page size when the query says 0.
+pub(crate) const DEFAULT_LIMIT: usize = 50;
+
+/// One page, newest first.
+pub(crate) fn calls(conn: &Connection, q: &CallQuery) -> Result<CallPage, StoreError> {
+    let after = q.cursor.as_deref().map(cursor::decode).transpose()?;
+    page(conn, &q.filter, after.as_ref(), if q.limit == 0 { DEFAULT_LIMIT } else { q.limit })
+}
+
+/// One page after `after` (exclusive).
+pub(crate) fn page(conn: &Connection, f: &CallFilter, after: Option<&Position>, limit: usize) -> Result<CallPage, StoreError> {
+    let mut w: Where = filter::build(f);
+    if let Some(p) = after {
+        w.and_clause(|w| {
+            let ms = w.param(p.started_ms);
+            let id = w.param(p.id.clone());
+            format!("(c.started_at, c.id) < ({ms}, {id})")
+        });
+    }
+    let lim = w.param((limit.saturating_add(1)).min(i64::MAX as usize) as i64);
+    // Pick the page's rows on the narrow table first, then fetch only their bodies.
+    let sql = format!(
+        "SELECT c.id, c.started_at, c.synced_at, b.record
+         FROM (SELECT c.seq, c.id, c.started_at, c.synced_at FROM calls c WHERE {}
+               ORDER BY c.started_at DESC, c.id DESC LIMIT {lim}) c
+         JOIN call_bodies b ON b.seq = c.seq
+         ORDER BY c.started_at DESC, c.id DESC",
+        w.sql()
+    );
+    let mut st = conn.prepare_cached(&sql).map_err(db)?;
+    let mut rows = st.query(params_from_iter(w.params.iter())).map_err(db)?;
+    let mut items = Vec::with_capacity(limit.min(1024));
+    let mut last: Option<Position> = None;
+    let mut more = false;
+    while let Some(row) = rows.next().map_err(db)? {
+        if items.len() == limit {
+            more = true;
+            break;
+        }
+        let id: String = row.get(0).map_err(db)?;
+        let started_ms: i64 = row.get(1).map_err(db)?;
+        let synced_ms: i64 = row.get(2).map_err(db)?;
+        let body = row.get_ref(3).map_err(db)?.as_str().map_err(|e| StoreError::Corrupt { id: id.clone(), message: e.to_string() })?;
+        items.push(content::decode(&id, body, synced_ms)?);
+        last = Some(Position { started_ms, id });
+    }
+    let next_cursor = if more { last.as_ref().map(cursor::encode) } else { None };
+    Ok(CallPage { items, next_cursor })
+}
+
+/// One record by id.
+pub(crate) fn call(conn: &Connection, id: &str) -> Result<Option<CallRecord>, StoreError> {
+    let found: Option<(i64, String)> = conn
+        .prepare_cached("SELECT c.synced_at, b.record FROM calls c JOIN call_bodies b ON b.seq = c.seq WHERE c.id = ?1")
+        .map_err(db)?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .map_err(db)?;
+    found.map(|(synced, body)| content::decode(id, &body, synced)).transpose()
+}
+
+/// How many records match.
+pub(crate) fn count(conn: &Connection, f: &CallFilter) -> Result<u64, StoreError> {
+    let w = filter::build(f);
+    let sql = format!("SELECT count(*) FROM calls c WHERE {}", w.sql());
+    let n: i64 = conn.prepare_cached(&sql).map_err(db)?.query_row(params_from_iter(w.params.iter()), |r| r.get(0)).map_err(db)?;
+    Ok(n.max(0) as u64)
+}
+
+fn decode_state(source: &str, json: &str) -> Result<SyncState, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt { id: format!("sync state of {source}"), message: e.to_string() })
+}
+
+/// One source's state.
+pub(crate) fn load_state(conn: &Connection, source: &str) -> Result<Option<SyncState>, StoreError> {
+    let json: Option<String> = conn
+        .prepare_cached("SELECT state FROM sync_state WHERE source = ?1")
+        .map_err(db)?
+        .query_row([source], |r| r.get(0))
+        .optional()
+        .map_err(db)?;
+    json.map(|j| decode_state(source, &j)).transpose()
+}
+
+/// Every source with a state or records, by name.
+pub(crate) fn sources(conn: &Connection) -> Result<Vec<SourceStatus>, StoreError> {
+    let mut out: BTreeMap<String, SourceStatus> = BTreeMap::new();
+    let mut st = conn.prepare_cached("SELECT source, state FROM sync_state").map_err(db)?;
+    let mut rows = st.query([]).map_err(db)?;
+    while let Some(row) = rows.next().map_err(db)? {
+        let source: String = row.get(0).map_err(db)?;
+        let state = decode_state(&source, row.get_ref(1).map_err(db)?.as_str().unwrap_or("{}"))?;
+        out.insert(source, SourceStatus { state, records: 0 });
+    }
+    let mut st = conn.prepare_cached("SELECT source, count(*) FROM calls GROUP BY source").map_err(db)?;
+    let mut rows = st.query([]).map_err(db)?;
+    while let Some(row) = rows.next().map_err(db)? {
+        let source: String = row.get(0).map_err(db)?;
+        let n: i64 = row.get(1).map_err(db)?;
+        out.entry(source.clone())
+            .or_insert_with(|| SourceStatus { state: SyncState { source, ..SyncState::default() }, records: 0 })
+            .records = n.max(0) as u64;
+    }
+    Ok(out.into_values().collect())
+}
+
+/// Stream the matching rows' few columns through an [`Aggregator`].
+pub(crate) fn stats(conn: &Connection, f: &CallFilter, by: GroupBy, tz: &jiff::tz::TimeZone) -> Result<Vec<StatsRow>, StoreError> {
+    let mut agg = Aggregator::new(by, tz);
+    let key = match by {
+        GroupBy::Provider => "c.provider",
+        GroupBy::Source => "c.source",
+        GroupBy::Agent => "c.agent_id",
+        GroupBy::Disposition => "c.disposition",
+        GroupBy::Day | GroupBy::Hour | GroupBy::Weekday => "NULL",
+    };
+    let label = if by == GroupBy::Agent { "c.agent_name" } else { "NULL" };
+    let w = filter::build(f);
+    let sql = format!(
+        "SELECT {key}, {label}, c.started_at, c.disposition = '{answered}', c.talk_seconds FROM calls c WHERE {}",
+        w.sql(),
+        answered = content::ANSWERED
+    );
+    let mut st = conn.prepare_cached(&sql).map_err(db)?;
+    let mut rows = st.query(params_from_iter(w.params.iter())).map_err(db)?;
+    while let Some(row) = rows.next().map_err(db)? {
+        let k = row.get_ref(0).map_err(db)?.as_str_or_null().map_err(|e| StoreError::Db(e.to_string()))?;
+        let l = row.get_ref(1).map_err(db)?.as_str_or_null().map_err(|e| StoreError::Db(e.to_string()))?;
+        let started: i64 = row.get(2).map_err(db)?;
+        let answered: bool = row.get(3).map_err(db)?;
+        let talk: Option<i64> = row.get(4).map_err(db)?;
+        agg.push(k, l, started, answered, talk);
+    }
+    Ok(agg.finish())
+}

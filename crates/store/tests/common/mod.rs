@@ -1,0 +1,64 @@
+//! Shared helpers for the store's integration tests.
+#![allow(dead_code)]
+
+use huadan_model::{Agent, CallRecord, Direction, Disposition, Provider, Sentence, Transcript, TranscriptStatus};
+use huadan_store::{Batch, DynStore, SqliteStore};
+use std::sync::Arc;
+
+/// A fresh store in a temp dir (keep the dir alive for the test's duration).
+pub async fn store() -> (tempfile::TempDir, DynStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(dir.path().join("t.db")).await.unwrap();
+    (dir, Arc::new(s))
+}
+
+/// `2024-03-01T00:00:00Z` + `secs`.
+pub fn at(secs: i64) -> huadan_model::Instant {
+    huadan_model::Instant::from_second(1_709_251_200 + secs).unwrap()
+}
+
+/// A plain record.
+pub fn rec(source: &str, provider: Provider, n: u32, secs: i64) -> CallRecord {
+    let mut r = CallRecord::new(source, provider, &format!("c{n:06}"), at(secs));
+    r.direction = if n % 2 == 0 { Direction::Inbound } else { Direction::Outbound };
+    r.disposition = if n % 3 == 0 { Disposition::NoAnswer } else { Disposition::Answered };
+    r.talk_seconds = Some(if r.disposition == Disposition::Answered { i64::from(n % 100) } else { 0 });
+    r.caller.number = Some(format!("138{n:08}"));
+    r.callee.number = Some(format!("0216{n:07}"));
+    r.agent = Some(Agent { id: Some(format!("a{}", n % 4)), name: Some(format!("坐席{}", n % 4)), ..Agent::default() });
+    r.raw = serde_json::json!({ "id": n, "vendor": provider.as_str() });
+    r
+}
+
+/// Give a record a transcript.
+pub fn with_text(mut r: CallRecord, lines: &[&str]) -> CallRecord {
+    r.transcript = Some(Transcript {
+        status: TranscriptStatus::Done,
+        sentences: lines
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Sentence { begin_ms: i as i64 * 1000, end_ms: i as i64 * 1000 + 900, channel: Some("0".into()), text: t.to_string() })
+            .collect(),
+    });
+    r
+}
+
+/// Commit records without state.
+pub async fn put(store: &DynStore, source: &str, records: Vec<CallRecord>) -> huadan_store::WriteStats {
+    store.commit(Batch { source: source.into(), records, state: None }).await.unwrap()
+}
+
+/// All ids matching `query`, paging through with `limit`.
+pub async fn all_ids(store: &DynStore, filter: huadan_store::CallFilter, limit: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    for _ in 0..10_000 {
+        let page = store.calls(&huadan_store::CallQuery { filter: filter.clone(), limit, cursor }).await.unwrap();
+        out.extend(page.items.into_iter().map(|r| r.id));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            return out;
+        }
+    }
+    panic!("pagination did not end");
+}

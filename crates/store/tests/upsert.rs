@@ -1,0 +1,165 @@
+//! Writes: idempotent upserts, in-place updates, one transaction per batch.
+
+mod common;
+
+use common::*;
+use huadan_model::{Disposition, Provider};
+use huadan_store::{Batch, CallFilter, CallQuery, SqliteStore, Store, StoreError, SyncState};
+
+#[tokio::test]
+async fn upserting_the_same_records_twice_creates_no_duplicates_and_keeps_synced_at() {
+    let (_d, s) = store().await;
+    let recs: Vec<_> = (0..200).map(|n| rec("src", Provider::Tanma, n, i64::from(n) * 60)).collect();
+    let first = put(&s, "src", recs.clone()).await;
+    assert_eq!((first.inserted, first.updated, first.unchanged), (200, 0, 0));
+    let before = s.call("src:c000007").await.unwrap().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let second = put(&s, "src", recs).await;
+    assert_eq!((second.inserted, second.updated, second.unchanged), (0, 0, 200));
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 200);
+    let after = s.call("src:c000007").await.unwrap().unwrap();
+    assert_eq!(before.synced_at, after.synced_at, "an unchanged record keeps its synced_at");
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn a_changed_record_is_updated_in_place_with_a_new_synced_at() {
+    let (_d, s) = store().await;
+    let original = with_text(rec("src", Provider::Tanma, 1, 0), &["您好，请问需要退款吗"]);
+    put(&s, "src", vec![original.clone()]).await;
+    let old = s.call("src:c000001").await.unwrap().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+
+    let mut changed = with_text(original.clone(), &["价格可以再优惠一点"]);
+    changed.disposition = Disposition::Busy;
+    changed.talk_seconds = Some(0);
+    changed.remark = Some("回访".into());
+    let w = put(&s, "src", vec![changed]).await;
+    assert_eq!((w.inserted, w.updated, w.unchanged), (0, 1, 0));
+
+    let new = s.call("src:c000001").await.unwrap().unwrap();
+    assert_eq!(new.disposition, Disposition::Busy);
+    assert_eq!(new.remark.as_deref(), Some("回访"));
+    assert!(new.synced_at > old.synced_at, "{:?} !> {:?}", new.synced_at, old.synced_at);
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 1);
+    // Indexed columns follow the body.
+    let busy = CallFilter { dispositions: vec![Disposition::Busy], ..CallFilter::default() };
+    assert_eq!(s.count(&busy).await.unwrap(), 1);
+    // The transcript index follows too: the old text is gone, the new one is found.
+    let text = |t: &str| CallFilter { text: Some(t.into()), ..CallFilter::default() };
+    assert_eq!(s.count(&text("请问需要退款")).await.unwrap(), 0);
+    assert_eq!(s.count(&text("退款")).await.unwrap(), 0);
+    assert_eq!(s.count(&text("可以再优惠")).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn the_same_id_twice_in_one_batch_keeps_the_last() {
+    let (_d, s) = store().await;
+    let a = rec("src", Provider::Wecom, 5, 0);
+    let mut b = a.clone();
+    b.remark = Some("second".into());
+    let w = put(&s, "src", vec![a, b]).await;
+    assert_eq!((w.inserted, w.updated), (1, 1));
+    assert_eq!(s.call("src:c000005").await.unwrap().unwrap().remark.as_deref(), Some("second"));
+}
+
+fn state(source: &str, checkpoint_secs: i64) -> SyncState {
+    SyncState { source: source.into(), checkpoint: Some(at(checkpoint_secs)), ..SyncState::default() }
+}
+
+#[tokio::test]
+async fn records_and_checkpoint_commit_together() {
+    let (_d, s) = store().await;
+    let mut st = state("src", 3600);
+    st.last_error = Some("quota".into());
+    st.last_success = Some(at(10));
+    s.commit(Batch { source: "src".into(), records: vec![rec("src", Provider::Tanma, 1, 0)], state: Some(st.clone()) })
+        .await
+        .unwrap();
+    assert_eq!(s.load_state("src").await.unwrap(), Some(st.clone()));
+    assert_eq!(s.load_state("other").await.unwrap(), None);
+    let sources = s.sources().await.unwrap();
+    assert_eq!(sources.len(), 1);
+    assert_eq!(sources[0].records, 1);
+    assert_eq!(sources[0].state, st);
+}
+
+#[tokio::test]
+async fn a_failed_batch_leaves_neither_records_nor_checkpoint() {
+    let (_d, s) = store().await;
+    // A committed baseline.
+    s.commit(Batch { source: "src".into(), records: vec![rec("src", Provider::Tanma, 1, 0)], state: Some(state("src", 60)) })
+        .await
+        .unwrap();
+
+    // Mid-batch failure: the third record violates a constraint (empty id).
+    let mut bad = rec("src", Provider::Tanma, 3, 120);
+    bad.id = String::new();
+    let mut changed_first = rec("src", Provider::Tanma, 1, 0);
+    changed_first.remark = Some("must not stick".into());
+    let batch = Batch {
+        source: "src".into(),
+        records: vec![changed_first, rec("src", Provider::Tanma, 2, 60), bad, rec("src", Provider::Tanma, 4, 180)],
+        state: Some(state("src", 7200)),
+    };
+    let err = s.commit(batch).await.unwrap_err();
+    assert!(matches!(err, StoreError::Db(_)), "{err}");
+    assert!(err.to_string().contains("rolled back"), "{err}");
+
+    // Failure at the very end, after every record was written: the state write fails.
+    let batch = Batch {
+        source: String::new(),
+        records: vec![rec("src", Provider::Tanma, 5, 240)],
+        state: Some(state("", 9999)),
+    };
+    assert!(s.commit(batch).await.is_err());
+
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 1, "no record of the failed batches");
+    assert_eq!(s.call("src:c000001").await.unwrap().unwrap().remark, None, "no update of the failed batch");
+    assert_eq!(s.load_state("src").await.unwrap().unwrap().checkpoint, Some(at(60)), "checkpoint unchanged");
+    assert_eq!(s.sources().await.unwrap().len(), 1);
+
+    // The store is still usable afterwards.
+    put(&s, "src", vec![rec("src", Provider::Tanma, 6, 300)]).await;
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn migrations_are_recorded_and_reopening_keeps_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.db");
+    {
+        let s = SqliteStore::open(&path).await.unwrap();
+        s.commit(Batch { source: "src".into(), records: vec![rec("src", Provider::Wecom, 1, 0)], state: None })
+            .await
+            .unwrap();
+    }
+    let s = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 1);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let versions: Vec<u32> =
+        conn.prepare("SELECT version FROM schema_migrations").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    assert_eq!(versions, [1]);
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    // A database from a newer huadan is refused with a clear message.
+    conn.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)", []).unwrap();
+    drop(s);
+    let err = SqliteStore::open(&path).await.err().unwrap();
+    assert!(err.to_string().contains("newer huadan"), "{err}");
+}
+
+#[tokio::test]
+async fn open_by_url_and_url_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("u.db").display());
+    let s = huadan_store::open(&url).await.unwrap();
+    assert_eq!(s.calls(&CallQuery::default()).await.unwrap().items.len(), 0);
+    assert!(matches!(huadan_store::open("mysql://x").await, Err(StoreError::BadUrl(_))));
+    assert!(matches!(huadan_store::open("sqlite://").await, Err(StoreError::BadUrl(_))));
+    let missing_dir = format!("sqlite://{}", dir.path().join("no/such/dir/x.db").display());
+    let err = huadan_store::open(&missing_dir).await.err().unwrap();
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    let pg = huadan_store::open("postgres://u:hunter2@127.0.0.1:5432/db").await.err().unwrap();
+    assert!(!pg.to_string().contains("hunter2"), "{pg}");
+}
