@@ -44,6 +44,9 @@ const ROSTER: usize = 24;
 
 struct Tokens {
     current: Option<(String, Instant)>,
+    /// Requests the current token has served (a `token_expiry` fault never hits a
+    /// token on its first use: a real token does not die the second it is issued).
+    uses: u64,
     expired: BTreeSet<String>,
     minted: u64,
 }
@@ -105,7 +108,7 @@ pub fn fake(ctx: FakeContext) -> Fake {
     let per_hour = option::<u32>(&ctx, "wecom.requests_per_hour").unwrap_or(150_000);
     let state = Arc::new(FakeState {
         roster: generate::roster(seed, ROSTER),
-        tokens: Mutex::new(Tokens { current: None, expired: BTreeSet::new(), minted: 0 }),
+        tokens: Mutex::new(Tokens { current: None, uses: 0, expired: BTreeSet::new(), minted: 0 }),
         token_ttl: option::<i64>(&ctx, "wecom.token_ttl_seconds").unwrap_or(7200).max(1),
         phone_as_string: ctx.flag("wecom.phone_as_string"),
         list_minute: FakeQuota::new(None, Some(per_minute), ctx.limits),
@@ -165,6 +168,7 @@ async fn gettoken(State(s): State<Arc<FakeState>>, Query(q): Query<HashMap<Strin
                 (0..4u64).map(|i| format!("{:016x}", mix(&[s.ctx.dataset.spec().seed, 0x70CE, t.minted, i]))).collect();
             let exp = now.checked_add(SignedDuration::from_secs(s.token_ttl)).unwrap_or(now);
             t.current = Some((token.clone(), exp));
+            t.uses = 0;
             c.incr("tokens_minted");
             (token, exp)
         }
@@ -220,7 +224,12 @@ async fn get_dial_record(
     if let Some(r) = check_token(&s, q.get("access_token").map(String::as_str)) {
         return r;
     }
-    if s.ctx.faults.roll(FaultKind::TokenExpiry) {
+    let used_before = {
+        let mut t = s.tokens.lock();
+        t.uses += 1;
+        t.uses > 1
+    };
+    if used_before && s.ctx.faults.roll(FaultKind::TokenExpiry) {
         let mut t = s.tokens.lock();
         if let Some((old, _)) = t.current.take() {
             t.expired.insert(old);
