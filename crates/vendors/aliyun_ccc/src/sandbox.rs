@@ -574,6 +574,12 @@ fn matches_filter(r: &CallDetailRecord, key: &str, value: &str) -> bool {
     }
 }
 
+/// The `ContactId` the fake gives a call: `job-` + its start second + 8 digits (18
+/// digits, like the doc's `job-125152394144124921`).
+pub fn contact_id(c: &CallSeed) -> String {
+    format!("job-{}{:08}", c.at.as_second(), mix(&[c.key, 0x1D]) % 100_000_000)
+}
+
 /// `job-<unix seconds><8 digits>` → the second the call started.
 fn contact_id_second(id: &str) -> Option<i64> {
     let digits = id.strip_prefix("job-")?;
@@ -641,7 +647,6 @@ impl Sandbox {
         let satisfaction_offered = answered && inbound && rng.gen_bool(0.5);
         let satisfaction = rng.gen_range(1..=5i64);
         let (province, city) = generate::LOCATIONS[rng.gen_range(0..generate::LOCATIONS.len())];
-        let id_digits = mix(&[c.key, 0x1D]) % 100_000_000;
 
         let start_ms = c.at.as_millisecond();
         let reached_agent = match disposition {
@@ -683,7 +688,7 @@ impl Sandbox {
         let location = Some(format!("{province} {city}"));
         let opt = |s: String| (!s.is_empty()).then_some(s);
         let mut r = CallDetailRecord {
-            contact_id: Some(format!("job-{}{:08}", c.at.as_second(), id_digits)),
+            contact_id: Some(contact_id(&c)),
             instance_id: Some(instance.into()),
             contact_type: Some(contact_type.into()),
             contact_disposition: Some(disposition.into()),
