@@ -1,0 +1,77 @@
+//! [`AppState`]: what every handler shares.
+
+use crate::auth::Tokens;
+use crate::error::ServerError;
+use crate::metrics::Metrics;
+use crate::scheduler::{EngineRunner, ScheduledSource, Scheduler, SyncRunner};
+use huadan_config::{Config, ConfigError};
+use huadan_model::Provider;
+use huadan_store::DynStore;
+use huadan_sync::Engine;
+use jiff::tz::TimeZone;
+use std::sync::Arc;
+
+/// A configured source, as `/v1/sources` lists it.
+#[derive(Debug, Clone)]
+pub struct SourceInfo {
+    /// Its name.
+    pub name: String,
+    /// Its vendor.
+    pub provider: Provider,
+    /// `enabled = false` sources are listed but never synced.
+    pub enabled: bool,
+}
+
+/// Shared state behind every route (cheap to clone).
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: DynStore,
+    pub(crate) tokens: Tokens,
+    pub(crate) tz: TimeZone,
+    pub(crate) sources: Vec<SourceInfo>,
+    pub(crate) scheduler: Arc<Scheduler>,
+    pub(crate) metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// State for `config` and `store`, syncing through the sync engine.
+    pub fn new(config: &Config, store: DynStore) -> Result<Self, ServerError> {
+        let engine = Engine::new(config, store.clone())?;
+        Self::with_runner(config, store, Arc::new(EngineRunner(Arc::new(engine))))
+    }
+
+    /// State whose syncs run through `runner` (tests use a runner they control).
+    pub fn with_runner(config: &Config, store: DynStore, runner: Arc<dyn SyncRunner>) -> Result<Self, ServerError> {
+        let tokens = Tokens::from_config(&config.server)?;
+        let tz = huadan_model::time::timezone(&config.timezone)
+            .map_err(|e| ConfigError::invalid("timezone", e.to_string()))?;
+        let sources: Vec<SourceInfo> = config
+            .sources
+            .iter()
+            .map(|s| SourceInfo { name: s.name.clone(), provider: s.kind, enabled: s.enabled })
+            .collect();
+        let metrics = Arc::new(Metrics::default());
+        let scheduled = sources.iter().map(|s| ScheduledSource { name: s.name.clone(), enabled: s.enabled }).collect();
+        let scheduler = Scheduler::new(runner, scheduled, metrics.clone());
+        Ok(AppState { inner: Arc::new(Inner { store, tokens, tz, sources, scheduler, metrics }) })
+    }
+
+    /// The scheduler (to start the periodic loop, or to shut it down).
+    pub fn scheduler(&self) -> &Arc<Scheduler> {
+        &self.inner.scheduler
+    }
+
+    /// The metrics registry.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// Whether the API is open (no tokens configured).
+    pub fn is_open(&self) -> bool {
+        self.inner.tokens.is_empty()
+    }
+}
