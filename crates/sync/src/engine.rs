@@ -1,0 +1,340 @@
+//! One source's run: plan, fetch windows with a few workers behind the source's
+//! limiter, hand pages to the single writer, and report.
+
+use crate::SourceReport;
+use crate::limiter::Limiter;
+use crate::planner::{self, RangeInput};
+use crate::retry::{self, Counters, FetchFailure, RetryPolicy};
+use crate::writer::{EndOfRun, Ledger, Msg, Outcome, Slot};
+use huadan_model::Instant;
+use huadan_store::DynStore;
+use huadan_vendor::{Cursor, DynVendor, Window};
+use jiff::SignedDuration;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// The most pages the engine reads from one window piece before declaring the vendor's
+/// paging broken (a cursor that never ends).
+const MAX_PAGES_PER_WINDOW: u64 = 200_000;
+
+/// A progress event, forwarded to the caller's [`crate::Progress`] by the run loop.
+pub(crate) enum Event {
+    Planned(String, usize),
+    WindowDone(String, u64),
+}
+
+/// Everything one source's run needs.
+pub(crate) struct SourceRun {
+    pub idx: usize,
+    pub vendor: DynVendor,
+    pub rate: Option<f64>,
+    pub lookback: SignedDuration,
+    pub backfill_days: u32,
+    pub workers: usize,
+    pub policy: RetryPolicy,
+    pub since: Option<Instant>,
+    pub until: Option<Instant>,
+    pub store: DynStore,
+    pub tx: mpsc::Sender<Msg>,
+    pub events: mpsc::UnboundedSender<Event>,
+    pub shutdown: watch::Receiver<bool>,
+    /// For unlimited sources: cut windows to about this span so several run at once.
+    pub chunk: Option<SignedDuration>,
+    /// The clock.
+    pub now: Option<crate::NowFn>,
+}
+
+struct Shared {
+    idx: usize,
+    vendor: DynVendor,
+    limiter: Limiter,
+    policy: RetryPolicy,
+    counters: Counters,
+    tx: mpsc::Sender<Msg>,
+    stop: Arc<AtomicBool>,
+    fatal: std::sync::Mutex<Option<String>>,
+    queue: std::sync::Mutex<VecDeque<(Slot, Window)>>,
+    events: mpsc::UnboundedSender<Event>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Shared {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    fn fail(&self, message: String) {
+        let mut f = self.fatal.lock().unwrap_or_else(|p| p.into_inner());
+        if f.is_none() {
+            *f = Some(message);
+        }
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    fn next_job(&self) -> Option<(Slot, Window)> {
+        if self.stopped() || *self.shutdown.borrow() {
+            return None;
+        }
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
+    }
+}
+
+/// Run one source to the end and report.
+pub(crate) async fn run_source(run: SourceRun) -> SourceReport {
+    let started = std::time::Instant::now();
+    let vendor = run.vendor.clone();
+    let mut report = SourceReport {
+        source: vendor.source().to_string(),
+        provider: vendor.provider().to_string(),
+        ..Default::default()
+    };
+    let clock = run.now.clone();
+    let now_fn = move || clock.as_ref().map_or_else(Instant::now, |f| f());
+    let now = now_fn();
+    let limits = vendor.limits().clone();
+
+    let stored = match run.store.load_state(vendor.source()).await {
+        Ok(s) => s,
+        Err(e) => {
+            report.error = Some(format!("cannot read the sync state: {e}"));
+            report.elapsed = started.elapsed();
+            return report;
+        }
+    };
+    let input = RangeInput {
+        since: run.since,
+        until: run.until,
+        backfill_days: run.backfill_days,
+        lookback: run.lookback,
+        now,
+    };
+    let range = planner::run_range(stored.as_ref(), &input);
+    let stop = Arc::new(AtomicBool::new(false));
+    let planned = vendor.plan(range, now);
+    let (main, plan_error) = match planned {
+        Ok(w) => (w, None),
+        Err(e) => (Vec::new(), Some(format!("cannot plan {range}: {e}"))),
+    };
+    let main = match run.chunk {
+        Some(target) => planner::chunk(main, target, limits.min_span),
+        None => main,
+    };
+    let revisits = planner::revisits(stored.as_ref(), &range);
+    let ledger = Ledger::new(
+        vendor.source(),
+        stored,
+        range,
+        main.clone(),
+        revisits.clone(),
+        limits.settle_within,
+        now,
+        stop.clone(),
+    );
+    let shared = Arc::new(Shared {
+        idx: run.idx,
+        vendor: vendor.clone(),
+        limiter: Limiter::new(run.rate),
+        policy: run.policy.clone(),
+        counters: Counters::default(),
+        tx: run.tx.clone(),
+        stop,
+        fatal: std::sync::Mutex::new(plan_error),
+        queue: std::sync::Mutex::new(VecDeque::new()),
+        events: run.events.clone(),
+        shutdown: run.shutdown.clone(),
+    });
+    if shared.fatal.lock().map(|f| f.is_some()).unwrap_or(false) {
+        shared.stop.store(true, Ordering::SeqCst);
+    }
+    {
+        let mut q = shared.queue.lock().unwrap_or_else(|p| p.into_inner());
+        q.extend(main.iter().enumerate().map(|(i, w)| (Slot::Main(i), *w)));
+        q.extend(revisits.iter().enumerate().map(|(i, o)| (Slot::Revisit(i), Window::new(o.start, o.end))));
+    }
+    let total_windows = main.len() + revisits.len();
+    tracing::info!(source = vendor.source(), %range, windows = total_windows, "planned");
+    let _ = run.events.send(Event::Planned(vendor.source().to_string(), total_windows));
+
+    if run.tx.send(Msg::Begin { source: run.idx, ledger: Box::new(ledger) }).await.is_err() {
+        report.error = Some("the store writer stopped".into());
+        report.elapsed = started.elapsed();
+        return report;
+    }
+
+    let workers = run.workers.clamp(1, 16).min(total_windows.max(1));
+    let mut handles = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let s = shared.clone();
+        handles.push(tokio::spawn(async move { worker(s).await }));
+    }
+    for h in handles {
+        if let Err(e) = h.await {
+            shared.fail(format!("internal error in a sync worker: {e}"));
+        }
+    }
+
+    let left = shared.queue.lock().map(|q| q.len()).unwrap_or(0);
+    let mut error = shared.fatal.lock().ok().and_then(|f| f.clone());
+    if error.is_none() && left > 0 {
+        error = Some(format!("stopped with {left} windows left; the next run picks them up"));
+    }
+    let c = &shared.counters;
+    report.fetched = c.fetched.load(Ordering::Relaxed);
+    report.requests = c.requests.load(Ordering::Relaxed);
+    report.retries = c.retries.load(Ordering::Relaxed);
+    report.errors = c.errors.load(Ordering::Relaxed);
+    let stats = serde_json::json!({
+        "fetched": report.fetched,
+        "requests": report.requests,
+        "retries": report.retries,
+        "errors": report.errors,
+        "rate_limited": c.rate_limited.load(Ordering::Relaxed),
+        "windows": total_windows,
+    });
+    let (reply_tx, reply_rx) = oneshot::channel();
+    let end = EndOfRun { error: error.clone(), stats, now: now_fn() };
+    let written = if run.tx.send(Msg::End { source: run.idx, end, reply: reply_tx }).await.is_ok() {
+        reply_rx.await.ok()
+    } else {
+        None
+    };
+    match written {
+        Some(w) => {
+            report.inserted = w.written.inserted;
+            report.updated = w.written.updated;
+            report.error = error.or(w.store_error).or_else(|| {
+                w.first_failure.map(|f| {
+                    format!("{} window(s) failed and will be retried on the next run; first: {f}", w.failed_windows)
+                })
+            });
+        }
+        None => report.error = error.or_else(|| Some("the store writer stopped".into())),
+    }
+    report.ok = report.error.is_none();
+    report.elapsed = started.elapsed();
+    report
+}
+
+async fn worker(s: Arc<Shared>) {
+    while let Some((slot, window)) = s.next_job() {
+        let Some((outcome, last, count)) = fetch_window(&s, window).await else { return };
+        if s.tx.send(Msg::WindowDone { source: s.idx, slot, outcome, records: last }).await.is_err() {
+            s.fail("the store writer stopped".into());
+            return;
+        }
+        let _ = s.events.send(Event::WindowDone(s.vendor.source().to_string(), count));
+    }
+}
+
+/// Fetch every page of `window` (bisecting it when it holds more than one query can
+/// page through). Returns the outcome, the last page's records (to be committed with
+/// the state) and the record count; `None` when the source stopped meanwhile.
+async fn fetch_window(s: &Shared, window: Window) -> Option<(Outcome, Vec<huadan_model::CallRecord>, u64)> {
+    let limits = s.vendor.limits().clone();
+    let mut outcome = Outcome::default();
+    let mut pieces = VecDeque::from([window]);
+    let mut last = Vec::new();
+    let mut count = 0u64;
+    while let Some(piece) = pieces.pop_front() {
+        let mut cursor: Option<Cursor> = None;
+        let mut first = true;
+        let mut pending = false;
+        let mut pages = 0u64;
+        loop {
+            if s.stopped() {
+                return None;
+            }
+            let page =
+                match retry::fetch_page(&s.vendor, &s.limiter, &s.policy, &s.counters, &piece, cursor.as_ref()).await {
+                    Ok(p) => p,
+                    Err(FetchFailure::Fatal(e)) => {
+                        s.fail(format!("{e}"));
+                        return None;
+                    }
+                    Err(f @ FetchFailure::Window { .. }) => {
+                        outcome.failed.push((piece, f.to_string()));
+                        break;
+                    }
+                };
+            pages += 1;
+            if first {
+                first = false;
+                if let (Some(total), Some(cap)) = (page.total, limits.max_records_per_query)
+                    && total > cap
+                {
+                    match planner::bisect(&piece, limits.min_span) {
+                        Some((a, b)) => {
+                            tracing::debug!(source = s.vendor.source(), window = %piece, total, cap, "bisecting");
+                            pieces.push_front(b);
+                            pieces.push_front(a);
+                        }
+                        None => outcome.failed.push((
+                            piece,
+                            format!(
+                                "the window holds {total} records, more than the {cap} one query can page \
+                                     through, and cannot be split further"
+                            ),
+                        )),
+                    }
+                    // The records are real: store them (re-fetched by the halves, upserts
+                    // make that harmless).
+                    count += page.records.len() as u64;
+                    send_records(s, page.records).await?;
+                    break;
+                }
+            }
+            pending |= page.records.iter().any(|r| r.may_change());
+            count += page.records.len() as u64;
+            let next = page.next;
+            let done = next.is_none();
+            if next.is_some() && next == cursor {
+                outcome.failed.push((piece, "the vendor returned the same page cursor twice".into()));
+                send_records(s, page.records).await?;
+                break;
+            }
+            if done && pieces.is_empty() {
+                last = page.records;
+            } else {
+                send_records(s, page.records).await?;
+            }
+            if done {
+                if pending {
+                    outcome.pending.push(piece);
+                }
+                break;
+            }
+            if pages >= MAX_PAGES_PER_WINDOW {
+                outcome.failed.push((piece, format!("more than {MAX_PAGES_PER_WINDOW} pages; paging looks broken")));
+                break;
+            }
+            cursor = next;
+        }
+    }
+    Some((outcome, last, count))
+}
+
+async fn send_records(s: &Shared, records: Vec<huadan_model::CallRecord>) -> Option<()> {
+    if records.is_empty() {
+        return Some(());
+    }
+    if s.tx.send(Msg::Records { source: s.idx, records }).await.is_err() {
+        s.fail("the store writer stopped".into());
+        return None;
+    }
+    Some(())
+}
+
+/// How long `--follow` sleeps between runs, interruptible by shutdown.
+pub(crate) async fn sleep_or_shutdown(d: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
+    if *shutdown.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(d) => false,
+        // A dropped sender can never signal again: stop too.
+        _ = shutdown.wait_for(|v| *v) => true,
+    }
+}
