@@ -18,7 +18,11 @@ fn arb_callee() -> impl Strategy<Value = Callee> {
             phone: Some(Phone::Number(p)),
             duration: d
         }),
-        ("0[0-9]{2,3}[0-9]{3}", 0i64..30).prop_map(|(p, d)| Callee { userid: None, phone: Some(Phone::Text(p)), duration: d }),
+        ("0[0-9]{2,3}[0-9]{3}", 0i64..30).prop_map(|(p, d)| Callee {
+            userid: None,
+            phone: Some(Phone::Text(p)),
+            duration: d
+        }),
     ]
 }
 
@@ -37,7 +41,8 @@ prop_compose! {
 
 /// What identifies a call: (call time, caller, the multiset of callees with durations).
 fn identity(r: &DialRecord) -> (i64, String, Vec<(Option<String>, Option<String>, i64)>) {
-    let mut c: Vec<_> = r.callee.iter().map(|c| (c.userid.clone(), c.phone.as_ref().map(Phone::digits), c.duration)).collect();
+    let mut c: Vec<_> =
+        r.callee.iter().map(|c| (c.userid.clone(), c.phone.as_ref().map(Phone::digits), c.duration)).collect();
     c.sort();
     (r.call_time, r.caller.userid.clone(), c)
 }

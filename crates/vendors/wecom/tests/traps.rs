@@ -82,7 +82,8 @@ async fn wecom_token_cached_for_expires_in_then_renewed_before_expiry() {
     let base = std::time::Instant::now();
     let offset = Arc::new(AtomicU64::new(0));
     let o = offset.clone();
-    let c = s.client().with_token_clock(Arc::new(move || base + std::time::Duration::from_secs(o.load(Ordering::SeqCst))));
+    let c =
+        s.client().with_token_clock(Arc::new(move || base + std::time::Duration::from_secs(o.load(Ordering::SeqCst))));
     let w = last(s.now(), SignedDuration::from_hours(1));
     c.fetch(&w, None).await.unwrap();
     // 2 hours pass on both clocks: the client renews on its own, WeCom never says 42001.
@@ -414,7 +415,8 @@ async fn wecom_quota_45009_is_rate_limited() {
 
 #[tokio::test]
 async fn wecom_faults_are_classified_and_retried_to_an_exact_result() {
-    let faults = Faults::none().with(FaultKind::Http500, 0.1).with(FaultKind::RateLimit, 0.1).with(FaultKind::Timeout, 0.03);
+    let faults =
+        Faults::none().with(FaultKind::Http500, 0.1).with(FaultKind::RateLimit, 0.1).with(FaultKind::Timeout, 0.03);
     let s = serve(Opts { faults, ..Opts::default() }).await;
     let c = client_for(&s.url, &s.corp_id, &s.corp_secret);
     let range = last(s.now(), days(9));

@@ -59,7 +59,8 @@ pub async fn serve_router(router: axum::Router) -> String {
 /// Serve the WeCom fake with a fixed clock at [`NOW`].
 pub async fn serve(opts: Opts) -> Served {
     let clock = Clock::fixed(NOW.parse().unwrap());
-    let spec = DatasetSpec { seed: 7, days: opts.days, calls_per_day: opts.calls_per_day, late: 0.0, update: opts.update };
+    let spec =
+        DatasetSpec { seed: 7, days: opts.days, calls_per_day: opts.calls_per_day, late: 0.0, update: opts.update };
     let dataset = Dataset::new(spec, clock.clone());
     let mut ctx = FakeContext::new(dataset.clone());
     ctx.faults = Arc::new(FaultInjector::new(opts.faults, 99));
