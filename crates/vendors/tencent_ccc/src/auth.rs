@@ -134,7 +134,8 @@ pub struct AuthorizationParseError(pub &'static str);
 impl ParsedAuthorization {
     /// Parse `TC3-HMAC-SHA256 Credential=ID/DATE/SERVICE/tc3_request, SignedHeaders=a;b, Signature=HEX`.
     pub fn parse(header: &str) -> Result<Self, AuthorizationParseError> {
-        let rest = header.trim().strip_prefix(ALGORITHM).ok_or(AuthorizationParseError("algorithm is not TC3-HMAC-SHA256"))?;
+        let rest =
+            header.trim().strip_prefix(ALGORITHM).ok_or(AuthorizationParseError("algorithm is not TC3-HMAC-SHA256"))?;
         let (mut credential, mut signed, mut sig) = (None, None, None);
         for part in rest.split(',') {
             let part = part.trim();
@@ -198,7 +199,14 @@ mod tests {
 
     #[test]
     fn parses_what_it_writes() {
-        let h = authorization("AKID1", "k", "ccc", 1718472600, &[("content-type", "application/json"), ("host", "h")], b"{}");
+        let h = authorization(
+            "AKID1",
+            "k",
+            "ccc",
+            1718472600,
+            &[("content-type", "application/json"), ("host", "h")],
+            b"{}",
+        );
         let p = ParsedAuthorization::parse(&h).unwrap();
         assert_eq!(p.secret_id, "AKID1");
         assert_eq!(p.date, "2024-06-15");

@@ -75,9 +75,10 @@ pub fn classify(code: &str) -> (ErrorClass, &'static str) {
             ErrorClass::RefreshAuth,
             "the request timestamp is more than 5 minutes off Tencent Cloud's clock; retried with a fresh signature, and if it persists check this machine's clock (NTP)",
         ),
-        "AuthFailure.SignatureFailure" => {
-            (ErrorClass::Fatal, "signature rejected: secret_key does not belong to secret_id; check the source's credentials")
-        }
+        "AuthFailure.SignatureFailure" => (
+            ErrorClass::Fatal,
+            "signature rejected: secret_key does not belong to secret_id; check the source's credentials",
+        ),
         "AuthFailure.SecretIdNotFound" | "AuthFailure.InvalidSecretId" => {
             (ErrorClass::Fatal, "secret_id is unknown or disabled; check the source's secret_id in the CAM console")
         }
@@ -156,7 +157,8 @@ impl TencentCcc {
     /// Validate a source's settings and build its client (system clock, 100 per page).
     pub fn from_source(source: &SourceConfig) -> Result<Self, ConfigError> {
         let settings: Settings = source.vendor_settings()?;
-        let bad = |message: &str| ConfigError::Source { source_name: source.name.clone(), message: message.to_string() };
+        let bad =
+            |message: &str| ConfigError::Source { source_name: source.name.clone(), message: message.to_string() };
         if settings.secret_id.expose().trim().is_empty() {
             return Err(bad("`secret_id` is empty"));
         }
@@ -211,7 +213,8 @@ impl TencentCcc {
 
     /// Sign and send one `DescribeTelCdr`; the decoded `Response` or a classified error.
     async fn call(&self, body: &DescribeTelCdrRequest) -> Result<ListResponse, FetchError> {
-        let payload = serde_json::to_vec(body).map_err(|e| FetchError::Transport(format!("cannot encode request: {e}")))?;
+        let payload =
+            serde_json::to_vec(body).map_err(|e| FetchError::Transport(format!("cannot encode request: {e}")))?;
         let timestamp = (self.now)();
         let content_type = "application/json";
         let authorization = auth::authorization(
@@ -305,9 +308,10 @@ impl Vendor for TencentCcc {
         let total = resp.total_count.and_then(|t| u64::try_from(t).ok());
         let mut records = Vec::with_capacity(list.len());
         for raw in &list {
-            records.push(self.normalize(raw).map_err(|e| {
-                FetchError::bad_answer(format!("page {page}: {}", e.0), raw.to_string().as_bytes())
-            })?);
+            records
+                .push(self.normalize(raw).map_err(|e| {
+                    FetchError::bad_answer(format!("page {page}: {}", e.0), raw.to_string().as_bytes())
+                })?);
         }
         let full = list.len() as u64 >= self.page_size as u64;
         let more = total.is_none_or(|t| (page + 1) * (self.page_size as u64) < t);

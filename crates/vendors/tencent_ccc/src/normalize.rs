@@ -79,7 +79,10 @@ pub fn first_sighting_of_unknown(code: i64) -> bool {
 pub fn disposition(code: Option<i64>, text: Option<&str>) -> (Disposition, String) {
     let text = text.map(str::trim).filter(|s| !s.is_empty());
     match code.and_then(|c| end_status(c).map(|e| (c, e))) {
-        Some((c, (name, d))) => (d, text.map(str::to_string).unwrap_or_else(|| if name.is_empty() { c.to_string() } else { name.to_string() })),
+        Some((c, (name, d))) => (
+            d,
+            text.map(str::to_string).unwrap_or_else(|| if name.is_empty() { c.to_string() } else { name.to_string() }),
+        ),
         None => {
             let detail = match (text, code) {
                 (Some(t), _) => t.to_string(),
@@ -117,7 +120,11 @@ fn secs_between(a: Option<Instant>, b: Option<Instant>) -> Option<i64> {
 }
 
 fn party(number: &Option<String>, protected: &Option<String>) -> Party {
-    Party { number: non_empty(number), user_id: if non_empty(number).is_none() { non_empty(protected) } else { None }, name: None }
+    Party {
+        number: non_empty(number),
+        user_id: if non_empty(number).is_none() { non_empty(protected) } else { None },
+        name: None,
+    }
 }
 
 fn keys_text(keys: &[IvrKeyPressed]) -> Option<String> {
@@ -193,7 +200,12 @@ pub fn normalize(source: &str, account: Option<&str>, raw: &serde_json::Value) -
             email: non_empty(&s.mail),
             staff_number: non_empty(&s.staff_number),
             skill_groups: if skill_groups.is_empty() {
-                s.skill_group_name_list.clone().unwrap_or_default().into_iter().filter(|g| !g.trim().is_empty()).collect()
+                s.skill_group_name_list
+                    .clone()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|g| !g.trim().is_empty())
+                    .collect()
             } else {
                 skill_groups.clone()
             },

@@ -20,8 +20,8 @@
 
 use crate::auth::{self, MAX_SKEW_SECONDS, ParsedAuthorization};
 use crate::wire::{
-    ACTION, ApiError, DescribeTelCdrRequest, Envelope, ErrorResponse, IvrKeyPressed, ListResponseOut,
-    MAX_PAGE_SIZE, SERVICE, SeatUser, ServeParticipant, TelCdrInfo, VERSION,
+    ACTION, ApiError, DescribeTelCdrRequest, Envelope, ErrorResponse, IvrKeyPressed, ListResponseOut, MAX_PAGE_SIZE,
+    SERVICE, SeatUser, ServeParticipant, TelCdrInfo, VERSION,
 };
 use axum::body::Bytes;
 use axum::extract::State;
@@ -140,17 +140,21 @@ fn verify(st: &FakeState, headers: &HeaderMap, body: &[u8], now: i64) -> Result<
         return Err(("MissingParameter", "The request is missing a required parameter `X-TC-Timestamp`.".into()));
     };
     if parsed.secret_id != st.secret_id {
-        return Err(("AuthFailure.SecretIdNotFound", "The SecretId is not found, please ensure that your SecretId is correct.".into()));
+        return Err((
+            "AuthFailure.SecretIdNotFound",
+            "The SecretId is not found, please ensure that your SecretId is correct.".into(),
+        ));
     }
     if (now - ts).abs() > MAX_SKEW_SECONDS {
         return Err((
             "AuthFailure.SignatureExpire",
-            format!("Signature expired. Timestamp of the request: {ts}, server time: {now}; the difference must be within 300 seconds."),
+            format!(
+                "Signature expired. Timestamp of the request: {ts}, server time: {now}; the difference must be within 300 seconds."
+            ),
         ));
     }
-    let fail = |why: &str| {
-        ("AuthFailure.SignatureFailure", format!("The provided credentials could not be validated. {why}"))
-    };
+    let fail =
+        |why: &str| ("AuthFailure.SignatureFailure", format!("The provided credentials could not be validated. {why}"));
     for required in ["content-type", "host"] {
         if !parsed.signed_headers.iter().any(|h| h == required) {
             return Err(fail(&format!("SignedHeaders must include `{required}`.")));
@@ -207,7 +211,9 @@ fn validate(st: &FakeState, body: &[u8], now: i64) -> Result<Query, (&'static st
         return Err(invalid(format!("EndTimeStamp {end} is earlier than StartTimeStamp {start}.")));
     }
     if start < now - MAX_AGE_SECONDS {
-        return Err(invalid(format!("StartTimeStamp {start} is more than 180 days ago; records that old cannot be queried.")));
+        return Err(invalid(format!(
+            "StartTimeStamp {start} is more than 180 days ago; records that old cannot be queried."
+        )));
     }
     if end - start >= MAX_SPAN_SECONDS {
         return Err(invalid("The time range must be shorter than 90 days.".to_string()));
@@ -269,19 +275,12 @@ async fn handle(State(st): State<Arc<FakeState>>, headers: HeaderMap, body: Byte
     let offset = q.page_number.saturating_mul(q.page_size as u64);
     let (total, records): (u64, Vec<TelCdrInfo>) = if q.phones.is_empty() && q.session_ids.is_empty() {
         let total = ctx.dataset.count_between(PROVIDER, s, e);
-        let seeds = if offset >= total {
-            Vec::new()
-        } else {
-            ctx.dataset.page(PROVIDER, s, e, offset, q.page_size as usize)
-        };
+        let seeds =
+            if offset >= total { Vec::new() } else { ctx.dataset.page(PROVIDER, s, e, offset, q.page_size as usize) };
         (total, seeds.into_iter().map(|c| st.record(c, now_i)).collect())
     } else {
-        let all: Vec<TelCdrInfo> = ctx
-            .dataset
-            .calls_between(PROVIDER, s, e)
-            .map(|c| st.record(c, now_i))
-            .filter(|r| q.matches(r))
-            .collect();
+        let all: Vec<TelCdrInfo> =
+            ctx.dataset.calls_between(PROVIDER, s, e).map(|c| st.record(c, now_i)).filter(|r| q.matches(r)).collect();
         let total = all.len() as u64;
         (total, all.into_iter().skip(offset as usize).take(q.page_size as usize).collect())
     };
@@ -305,8 +304,10 @@ fn with_0086(n: &str) -> String {
     format!("0086{}", n.strip_prefix('0').unwrap_or(n))
 }
 
-const MENU: &[(&str, &str)] = &[("1", "售前咨询"), ("2", "售后服务"), ("3", "大客户"), ("4", "投诉处理"), ("0", "售后服务")];
-const REMARKS: &[&str] = &["客户咨询报价，已发资料", "要求下周回电", "投诉物流慢，已登记", "老客户续费意向", "已加微信跟进"];
+const MENU: &[(&str, &str)] =
+    &[("1", "售前咨询"), ("2", "售后服务"), ("3", "大客户"), ("4", "投诉处理"), ("0", "售后服务")];
+const REMARKS: &[&str] =
+    &["客户咨询报价，已发资料", "要求下周回电", "投诉物流慢，已登记", "老客户续费意向", "已加微信跟进"];
 const SATISFACTION: &[(&str, &str)] = &[("1", "非常满意"), ("2", "满意"), ("3", "一般"), ("4", "不满意")];
 
 /// One simulated seat leg.
@@ -372,7 +373,13 @@ impl FakeState {
             time: Some(start),
             start_timestamp: Some(start),
             direction: Some(if inbound { 0 } else { 1 }),
-            call_type: Some(if inbound { 2 } else if rng.gen_bool(0.1) { 5 } else { 1 }),
+            call_type: Some(if inbound {
+                2
+            } else if rng.gen_bool(0.1) {
+                5
+            } else {
+                1
+            }),
             uui: Some(String::new()),
             remark: Some(String::new()),
             ivr_key_pressed: Some(Vec::new()),
@@ -459,17 +466,41 @@ impl FakeState {
                     match choice {
                         104 => {
                             let e = ring_at + ring;
-                            legs.push(Leg { agent: a, ring: ring_at, accept: 0, end: e, status: "ringingGiveUp", transfer_to: None, transfer_from: None });
+                            legs.push(Leg {
+                                agent: a,
+                                ring: ring_at,
+                                accept: 0,
+                                end: e,
+                                status: "ringingGiveUp",
+                                transfer_to: None,
+                                transfer_from: None,
+                            });
                             (code, ended, side) = (104, e, "user");
                         }
                         17 => {
                             let e = ring_at + 30;
-                            legs.push(Leg { agent: a, ring: ring_at, accept: 0, end: e, status: "seatGiveUp", transfer_to: None, transfer_from: None });
+                            legs.push(Leg {
+                                agent: a,
+                                ring: ring_at,
+                                accept: 0,
+                                end: e,
+                                status: "seatGiveUp",
+                                transfer_to: None,
+                                transfer_from: None,
+                            });
                             (code, ended, side) = (17, e, "system");
                         }
                         211 => {
                             let e = ring_at + rng.gen_range(1..=5);
-                            legs.push(Leg { agent: a, ring: ring_at, accept: 0, end: e, status: "clientError", transfer_to: None, transfer_from: None });
+                            legs.push(Leg {
+                                agent: a,
+                                ring: ring_at,
+                                accept: 0,
+                                end: e,
+                                status: "clientError",
+                                transfer_to: None,
+                                transfer_from: None,
+                            });
                             (code, ended, side) = (211, e, "system");
                         }
                         _ => {
@@ -484,20 +515,46 @@ impl FakeState {
                                 let ring_b = t_end;
                                 let accept_b = ring_b + rng.gen_range(2..=10);
                                 let t2 = generate::talk_seconds(&mut rng);
-                                legs.push(Leg { agent: a, ring: ring_at, accept: accept_at, end: t_end, status: "transfer", transfer_to: Some(b), transfer_from: None });
-                                legs.push(Leg { agent: b, ring: ring_b, accept: accept_b, end: accept_b + t2, status: "ok", transfer_to: None, transfer_from: Some(a) });
+                                legs.push(Leg {
+                                    agent: a,
+                                    ring: ring_at,
+                                    accept: accept_at,
+                                    end: t_end,
+                                    status: "transfer",
+                                    transfer_to: Some(b),
+                                    transfer_from: None,
+                                });
+                                legs.push(Leg {
+                                    agent: b,
+                                    ring: ring_b,
+                                    accept: accept_b,
+                                    end: accept_b + t2,
+                                    status: "ok",
+                                    transfer_to: None,
+                                    transfer_from: Some(a),
+                                });
                                 talk = t1 + t2;
                                 ended = accept_b + t2;
                             } else {
-                                legs.push(Leg { agent: a, ring: ring_at, accept: accept_at, end: accept_at + t1, status: "ok", transfer_to: None, transfer_from: None });
+                                legs.push(Leg {
+                                    agent: a,
+                                    ring: ring_at,
+                                    accept: accept_at,
+                                    end: accept_at + t1,
+                                    status: "ok",
+                                    transfer_to: None,
+                                    transfer_from: None,
+                                });
                                 talk = t1;
                                 ended = accept_at + t1;
                             }
                             code = if choice == 101 { 101 } else { 1 };
                             side = if rng.gen_bool(0.4) { "seat" } else { "user" };
                             if rng.gen_bool(0.5) {
-                                let (k, l) = SATISFACTION[*generate::weighted(&mut rng, &[(0usize, 60), (1, 25), (2, 10), (3, 5)])];
-                                r.post_ivr_key_pressed = Some(vec![IvrKeyPressed { key: Some(k.into()), label: Some(l.into()) }]);
+                                let (k, l) = SATISFACTION
+                                    [*generate::weighted(&mut rng, &[(0usize, 60), (1, 25), (2, 10), (3, 5)])];
+                                r.post_ivr_key_pressed =
+                                    Some(vec![IvrKeyPressed { key: Some(k.into()), label: Some(l.into()) }]);
                             }
                         }
                     }
@@ -569,7 +626,15 @@ impl FakeState {
                 _ => (dial + rng.gen_range(2..=12), "system", "failed"),
             };
             (code, ended, side) = (choice, e, s);
-            legs.push(Leg { agent: a, ring: start, accept: start, end: e, status, transfer_to: None, transfer_from: None });
+            legs.push(Leg {
+                agent: a,
+                ring: start,
+                accept: start,
+                end: e,
+                status,
+                transfer_to: None,
+                transfer_from: None,
+            });
             if matches!(choice, 108 | 109 | 110 | 111 | 212) {
                 legs.clear();
             }
@@ -609,13 +674,21 @@ impl FakeState {
                 ended_timestamp: Some(l.end),
                 record_id: Some(if leg_answered { rec_id.clone() } else { String::new() }),
                 r#type: Some(if inbound { "staffSeat" } else { "outboundSeat" }.to_string()),
-                transfer_from: Some(l.transfer_from.and_then(|a| self.roster.get(a)).map(|a| a.email.clone()).unwrap_or_default()),
+                transfer_from: Some(
+                    l.transfer_from.and_then(|a| self.roster.get(a)).map(|a| a.email.clone()).unwrap_or_default(),
+                ),
                 transfer_from_type: Some(if l.transfer_from.is_some() { "staffSeat" } else { "" }.to_string()),
-                transfer_to: Some(l.transfer_to.and_then(|a| self.roster.get(a)).map(|a| a.email.clone()).unwrap_or_default()),
+                transfer_to: Some(
+                    l.transfer_to.and_then(|a| self.roster.get(a)).map(|a| a.email.clone()).unwrap_or_default(),
+                ),
                 transfer_to_type: Some(if l.transfer_to.is_some() { "staffSeat" } else { "" }.to_string()),
                 skill_group_id: Some(group.map(Self::group_id).unwrap_or(0)),
                 end_status_string: Some(l.status.to_string()),
-                record_url: Some(if leg_answered { self.record_url(&session, &format!("-{i}")) } else { String::new() }),
+                record_url: Some(if leg_answered {
+                    self.record_url(&session, &format!("-{i}"))
+                } else {
+                    String::new()
+                }),
                 sequence: Some(i as i64),
                 start_timestamp: Some(l.ring),
                 skill_group_name: Some(group.unwrap_or("").to_string()),
@@ -649,7 +722,8 @@ impl FakeState {
             let done = ds.settles_at(&seed, 1.0, 90, 1800, 0xA5A).is_none_or(|t| t <= now);
             if done {
                 r.asr_status = Some("Complete".into());
-                r.asr_url = Some(format!("https://ccc-asr-{}.cos.ap-guangzhou.myqcloud.com/{session}.json", self.sdk_app_id));
+                r.asr_url =
+                    Some(format!("https://ccc-asr-{}.cos.ap-guangzhou.myqcloud.com/{session}.json", self.sdk_app_id));
             } else {
                 r.asr_status = Some("Processing".into());
             }

@@ -158,7 +158,12 @@ pub struct ServeParticipant {
     #[serde(rename = "Phone", default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Ring, unix seconds (0 = never).
-    #[serde(rename = "RingTimestamp", default, deserialize_with = "lenient_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "RingTimestamp",
+        default,
+        deserialize_with = "lenient_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ring_timestamp: Option<i64>,
     /// Answer, unix seconds (0 = never).
     #[serde(
@@ -195,7 +200,12 @@ pub struct ServeParticipant {
     #[serde(rename = "TransferToType", default, skip_serializing_if = "Option::is_none")]
     pub transfer_to_type: Option<String>,
     /// Skill group id.
-    #[serde(rename = "SkillGroupId", default, deserialize_with = "lenient_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "SkillGroupId",
+        default,
+        deserialize_with = "lenient_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub skill_group_id: Option<i64>,
     /// This leg's end status.
     #[serde(rename = "EndStatusString", default, skip_serializing_if = "Option::is_none")]
@@ -262,10 +272,20 @@ pub struct TelCdrInfo {
     #[serde(rename = "CallerLocation", default, skip_serializing_if = "Option::is_none")]
     pub caller_location: Option<String>,
     /// Seconds in IVR.
-    #[serde(rename = "IVRDuration", default, deserialize_with = "lenient_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "IVRDuration",
+        default,
+        deserialize_with = "lenient_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ivr_duration: Option<i64>,
     /// Ring, unix seconds.
-    #[serde(rename = "RingTimestamp", default, deserialize_with = "lenient_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "RingTimestamp",
+        default,
+        deserialize_with = "lenient_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ring_timestamp: Option<i64>,
     /// Answer, unix seconds.
     #[serde(
@@ -296,7 +316,12 @@ pub struct TelCdrInfo {
     #[serde(rename = "ServeParticipants", default, skip_serializing_if = "Option::is_none")]
     pub serve_participants: Option<Vec<ServeParticipant>>,
     /// Skill group id.
-    #[serde(rename = "SkillGroupId", default, deserialize_with = "lenient_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "SkillGroupId",
+        default,
+        deserialize_with = "lenient_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub skill_group_id: Option<i64>,
     /// End status text (`ok`, `ringingGiveUp`, …).
     #[serde(rename = "EndStatusString", default, skip_serializing_if = "Option::is_none")]

@@ -60,13 +60,8 @@ fn seed_telcdrlist_sample_parses_like_the_example() {
     let records: Vec<_> = list.iter().map(|r| normalize("seed", Some("1400000000"), r).unwrap()).collect();
     // The parameter table's sample differs from the example only by RecordId's absence.
     let env: Envelope<ListResponse> = serde_json::from_str(OUTPUT).unwrap();
-    let from_example: Vec<_> = env
-        .response
-        .tel_cdr_list
-        .unwrap()
-        .iter()
-        .map(|r| normalize("seed", Some("1400000000"), r).unwrap())
-        .collect();
+    let from_example: Vec<_> =
+        env.response.tel_cdr_list.unwrap().iter().map(|r| normalize("seed", Some("1400000000"), r).unwrap()).collect();
     for (a, b) in records.iter().zip(&from_example) {
         let mut a = a.clone();
         a.raw = b.raw.clone();

@@ -40,11 +40,20 @@ fn tc3_signature_matches_the_official_sdk() {
 fn tencent_ccc_credential_date_is_utc_not_beijing() {
     let v = vectors().into_iter().find(|v| v.label == "beijing_early_morning_utc_date_differs").unwrap();
     // 01:30 Beijing on 2024-06-16 is still 2024-06-15 in UTC.
-    assert_eq!(huadan_model::time::gmt8_date(jiff::Timestamp::from_second(v.timestamp).unwrap()).to_string(), "2024-06-16");
+    assert_eq!(
+        huadan_model::time::gmt8_date(jiff::Timestamp::from_second(v.timestamp).unwrap()).to_string(),
+        "2024-06-16"
+    );
     assert!(v.authorization.contains("/2024-06-15/ccc/tc3_request"));
     let headers = [("content-type", v.content_type.as_str()), ("host", v.host.as_str())];
     let beijing = auth::authorization_with_date(
-        &v.secret_id, &v.secret_key, "2024-06-16", "ccc", v.timestamp, &headers, v.body.as_bytes(),
+        &v.secret_id,
+        &v.secret_key,
+        "2024-06-16",
+        "ccc",
+        v.timestamp,
+        &headers,
+        v.body.as_bytes(),
     );
     assert_ne!(beijing, v.authorization, "a Beijing-date signature must differ from the SDK's");
     let utc = auth::authorization(&v.secret_id, &v.secret_key, "ccc", v.timestamp, &headers, v.body.as_bytes());

@@ -60,8 +60,10 @@ async fn tencent_ccc_page_number_starts_at_zero() {
     let (e0, e1) = (w.start.as_second(), w.end.as_second());
     let (_, _, p0) = s.naive(&s.body(e0, e1, 0, 25), Knobs::default()).await;
     let (_, _, p1) = s.naive(&s.body(e0, e1, 1, 25), Knobs::default()).await;
-    let first: Vec<_> = p0["Response"]["TelCdrList"].as_array().unwrap().iter().map(|r| r["SessionId"].clone()).collect();
-    let second: Vec<_> = p1["Response"]["TelCdrList"].as_array().unwrap().iter().map(|r| r["SessionId"].clone()).collect();
+    let first: Vec<_> =
+        p0["Response"]["TelCdrList"].as_array().unwrap().iter().map(|r| r["SessionId"].clone()).collect();
+    let second: Vec<_> =
+        p1["Response"]["TelCdrList"].as_array().unwrap().iter().map(|r| r["SessionId"].clone()).collect();
     assert_eq!(first.len(), 25);
     assert!(first.iter().all(|id| !second.contains(id)), "page 1 is the second page, not the first");
     assert_eq!(p0["Response"]["TotalCount"].as_u64(), Some(expected));
@@ -215,7 +217,8 @@ async fn tencent_ccc_signature_expire_secret_id_not_found_signature_failure() {
     // A client whose clock is 10 minutes off: SignatureExpire → RefreshAuth.
     let src = common::source_config(&s.url, &s.secret_id, &s.secret_key, s.sdk_app_id);
     let clock = s.clock.clone();
-    let skewed = huadan_tencent_ccc::TencentCcc::from_source(&src).unwrap().with_clock(move || clock.now().as_second() - 600);
+    let skewed =
+        huadan_tencent_ccc::TencentCcc::from_source(&src).unwrap().with_clock(move || clock.now().as_second() - 600);
     assert_eq!(skewed.probe().await.unwrap_err().class(), ErrorClass::RefreshAuth);
     assert!(s.client().probe().await.unwrap().detail.contains("records in the last hour"));
 }
@@ -315,7 +318,9 @@ async fn tencent_ccc_full_record_contact_centre_mix() {
         assert!(rs.iter().any(|r| r.disposition_detail == detail), "no {detail}");
     }
     // A newer code this huadan does not map: unknown, verbatim detail.
-    assert!(rs.iter().any(|r| r.disposition == Disposition::Unknown && r.disposition_detail == "callerCancelWhileRing"));
+    assert!(
+        rs.iter().any(|r| r.disposition == Disposition::Unknown && r.disposition_detail == "callerCancelWhileRing")
+    );
     // ivrEnd calls are answered by the IVR, with no agent.
     assert!(rs.iter().filter(|r| r.disposition_detail == "ivrEnd").all(|r| r.agent.is_none()));
     // Transfers between agents.
@@ -330,10 +335,8 @@ async fn tencent_ccc_full_record_contact_centre_mix() {
         assert_eq!(r.talk_seconds, Some(a.talk_seconds.unwrap() + b.talk_seconds.unwrap()));
     }
     // Answered inbound calls: IVR, queue, ring, agent, recording.
-    let ans_in: Vec<_> = rs
-        .iter()
-        .filter(|r| r.direction == Direction::Inbound && r.disposition_detail == "ok")
-        .collect();
+    let ans_in: Vec<_> =
+        rs.iter().filter(|r| r.direction == Direction::Inbound && r.disposition_detail == "ok").collect();
     assert!(ans_in.iter().all(|r| r.ivr_seconds.unwrap() > 0 && r.queue_seconds.is_some() && r.agent.is_some()));
     assert!(ans_in.iter().all(|r| !r.recordings.is_empty() && r.ivr_keys.is_some()));
     assert!(ans_in.iter().any(|r| r.satisfaction.is_some()));
@@ -349,7 +352,9 @@ async fn tencent_ccc_full_record_contact_centre_mix() {
     assert!(rs.iter().all(|r| r.account.as_deref() == Some(s.sdk_app_id.to_string().as_str())));
     // Agents come from the shared roster.
     let roster = huadan_fakekit::generate::roster(20240615, 24);
-    assert!(rs.iter().filter_map(|r| r.agent.as_ref()).all(|a| roster.iter().any(|p| Some(&p.name) == a.name.as_ref())));
+    assert!(
+        rs.iter().filter_map(|r| r.agent.as_ref()).all(|a| roster.iter().any(|p| Some(&p.name) == a.name.as_ref()))
+    );
 }
 
 #[tokio::test]
@@ -368,10 +373,8 @@ async fn tencent_ccc_same_seed_byte_identical_pages() {
 async fn tencent_ccc_faults_in_vendor_shape_are_classified_and_survived() {
     use huadan_fakekit::{FaultInjector, FaultKind, Faults};
     let mut ctx = context("2024-06-15T09:00:00Z", 1, 1500, 0.0);
-    let faults = Faults::none()
-        .with(FaultKind::RateLimit, 0.15)
-        .with(FaultKind::TokenExpiry, 0.1)
-        .with(FaultKind::Http500, 0.1);
+    let faults =
+        Faults::none().with(FaultKind::RateLimit, 0.15).with(FaultKind::TokenExpiry, 0.1).with(FaultKind::Http500, 0.1);
     ctx.faults = std::sync::Arc::new(FaultInjector::new(faults, 7));
     let s = serve(ctx).await;
     let client = s.client().with_page_size(50);
