@@ -50,10 +50,12 @@ const CHUNK_RECORDS: usize = 256;
 /// status; a failure later ends the stream with an error (the connection is cut, the
 /// client sees a truncated body rather than a silently short export).
 pub async fn http_body(
-    mut records: BoxStream<'static, Result<CallRecord, StoreError>>,
+    records: BoxStream<'static, Result<CallRecord, StoreError>>,
     format: TextFormat,
     mask_numbers: bool,
 ) -> Result<impl Stream<Item = Result<Bytes, io::Error>> + Send + 'static, StoreError> {
+    // Fused: after an empty first read the rest must not poll the store's stream again.
+    let mut records = records.fuse();
     let first = records.next().await.transpose()?;
     let mut encoder = match format {
         TextFormat::Csv { bom } => Encoder::Csv(CsvWriter::new(Vec::with_capacity(64 * 1024), bom).map_err(io_err)?),
