@@ -162,6 +162,10 @@ pub struct TieCursor {
     /// Page-number fallback: the next page to ask for (no `search_after`).
     #[serde(default)]
     pub page: Option<u64>,
+    /// The page size of the page-number fallback (pages are positions, so it must stay
+    /// the same while the fallback lasts).
+    #[serde(default)]
+    pub page_size: Option<u64>,
 }
 
 /// One configured Tencent Ads source.
@@ -239,10 +243,10 @@ impl Client {
         read_answer(&answer)
     }
 
-    fn base_params(&self, start: Date, end: Date) -> Vec<(&'static str, String)> {
+    fn base_params(&self, start: Date, end: Date, page_size: u64) -> Vec<(&'static str, String)> {
         vec![
             ("account_id", self.account_id.to_string()),
-            ("page_size", self.page_size.to_string()),
+            ("page_size", page_size.to_string()),
             ("start_date", start.to_string()),
             ("end_date", end.to_string()),
         ]
@@ -326,7 +330,15 @@ impl Vendor for Client {
             None => None,
         };
         let one_sec = SignedDuration::from_secs(1);
-        let mut params = self.base_params(start_date, end_date);
+        // The fallback pages with the largest page size we use, so that re-reading from
+        // the start of the dates (after a mid-day jump) costs few requests.
+        let fallback_size = (self.page_size as u64).max(DEFAULT_PAGE_SIZE as u64);
+        let page_size = match &state {
+            Some(TieCursor { page: Some(_), page_size: Some(f), .. }) => (*f).max(1),
+            Some(TieCursor { page: Some(_), .. }) => fallback_size,
+            _ => self.page_size as u64,
+        };
+        let mut params = self.base_params(start_date, end_date, page_size);
         let mode = match (&state, tie) {
             (Some(TieCursor { page: Some(p), .. }), _) => {
                 params.push(("page", p.to_string()));
@@ -372,7 +384,6 @@ impl Vendor for Client {
 
         let seen: HashSet<&str> =
             state.as_ref().map(|s| s.seen.iter().map(String::as_str).collect()).unwrap_or_default();
-        let page_size = self.page_size as u64;
         let full = parsed.len() as u64 >= page_size;
         let last = parsed.last().map(|(t, _)| *t);
 
@@ -381,20 +392,28 @@ impl Vendor for Client {
             None => None,
             Some(_) if !full => None,
             Some(l) if l >= window.end => None,
-            Some(l) if Some(l) == tie => {
-                // A whole page inside second T: search_after cannot move on.
+            Some(l) if tie.is_some_and(|t| l <= t) => {
+                // A whole page inside second T: search_after cannot move on. (In the
+                // page-number fallback, a page still before T keeps paging too.)
+                let t = tie.unwrap_or(l);
                 let mut seen_next: Vec<String> = state.as_ref().map(|s| s.seen.clone()).unwrap_or_default();
-                for (t, r) in &parsed {
-                    if *t == l && !seen_next.contains(&r.provider_call_id) {
+                for (at, r) in &parsed {
+                    if *at == t && !seen_next.contains(&r.provider_call_id) {
                         seen_next.push(r.provider_call_id.clone());
                     }
                 }
                 let before = state.as_ref().and_then(|s| s.before);
-                let page = match mode {
-                    Mode::Paging(p) => p + 1,
-                    _ => before.map(|b| b / page_size + 1).unwrap_or(1),
+                let (page, size) = match mode {
+                    Mode::Paging(p) => (p + 1, page_size),
+                    _ => (before.map(|b| b / fallback_size + 1).unwrap_or(1), fallback_size),
                 };
-                Some(TieCursor { after: format_gmt8(l), seen: seen_next, before, page: Some(page) })
+                Some(TieCursor {
+                    after: format_gmt8(t),
+                    seen: seen_next,
+                    before,
+                    page: Some(page),
+                    page_size: Some(size),
+                })
             }
             Some(l) => {
                 let mut seen_next: Vec<String> = Vec::new();
@@ -410,7 +429,7 @@ impl Vendor for Client {
                     Mode::First { jumped: true } => None,
                     Mode::After => state.as_ref().and_then(|s| s.before).map(|b| b + earlier),
                 };
-                Some(TieCursor { after: format_gmt8(l), seen: seen_next, before, page: None })
+                Some(TieCursor { after: format_gmt8(l), seen: seen_next, before, page: None, page_size: None })
             }
         };
 
@@ -452,8 +471,7 @@ impl Vendor for Client {
 
     async fn probe(&self) -> Result<ProbeReport, FetchError> {
         let today = gmt8_date(jiff::Timestamp::now());
-        let mut params = self.base_params(today, today);
-        params[1] = ("page_size", "1".into());
+        let mut params = self.base_params(today, today, 1);
         params.push(("page", "1".into()));
         let data = self.list(&params).await?;
         let n = data.page_info.and_then(|p| p.total_number).unwrap_or(data.entities.len() as i64);

@@ -66,7 +66,8 @@ struct FakeState {
     ctx: FakeContext,
     token: String,
     nonces: Mutex<NonceBook>,
-    quota: FakeQuota,
+    quota: Mutex<FakeQuota>,
+    rpm: u32,
     lockout: Duration,
     locked_until: Mutex<Option<std::time::Instant>>,
     token_expired: bool,
@@ -83,7 +84,8 @@ pub fn fake(ctx: FakeContext) -> Fake {
     let seed = ctx.dataset.spec().seed;
     let token = token_for_seed(seed);
     let state = Arc::new(FakeState {
-        quota: FakeQuota::new(None, Some(rpm), ctx.limits).with_lockout(lockout),
+        quota: Mutex::new(FakeQuota::new(None, Some(rpm), ctx.limits).with_lockout(lockout)),
+        rpm,
         lockout,
         locked_until: Mutex::new(None),
         token_expired: ctx.flag("tencent_ads.token_expired"),
@@ -172,12 +174,11 @@ async fn list(
             error(11019, "Your request is much too frequent.", "您的请求过于频繁或主体/开发者的频控已达到上限")
         };
     }
-    match st.quota.check() {
+    match check_quota(&st) {
         Ok(()) => {}
         Err(QuotaRefusal::OverLimit) => {
             ctx.counters.incr("rate_limited");
             ctx.counters.incr("lockouts");
-            *st.locked_until.lock() = Some(std::time::Instant::now() + st.lockout);
             return error_retry_after(
                 11017,
                 "Application has reached the request limit per minute.",
@@ -209,6 +210,22 @@ async fn list(
             r
         }
     }
+}
+
+/// Admit one request under the per-minute quota. When a lock-out ends, counting starts
+/// afresh: a real 5-minute lock-out always outlasts the minute it was earned in, and a
+/// shortened one (`lockout_seconds`, for tests) must behave the same.
+fn check_quota(st: &FakeState) -> Result<(), QuotaRefusal> {
+    let mut locked = st.locked_until.lock();
+    if locked.is_some_and(|u| std::time::Instant::now() >= u) {
+        *locked = None;
+        *st.quota.lock() = FakeQuota::new(None, Some(st.rpm), st.ctx.limits).with_lockout(st.lockout);
+    }
+    let verdict = st.quota.lock().check();
+    if verdict == Err(QuotaRefusal::OverLimit) {
+        *locked = Some(std::time::Instant::now() + st.lockout);
+    }
+    verdict
 }
 
 fn int_param(q: &HashMap<String, String>, key: &str) -> Result<Option<i64>, Response> {
