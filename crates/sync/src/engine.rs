@@ -241,7 +241,9 @@ async fn fetch_window(s: &Shared, window: Window) -> Option<(Outcome, Vec<huadan
     while let Some(piece) = pieces.pop_front() {
         let mut cursor: Option<Cursor> = None;
         let mut first = true;
-        let mut pending = false;
+        // The earliest start of a record that may still change: the re-visit window
+        // starts there (a vendor's query time is never before the call started).
+        let mut pending_from: Option<huadan_model::Instant> = None;
         let mut pages = 0u64;
         loop {
             if s.stopped() {
@@ -286,7 +288,9 @@ async fn fetch_window(s: &Shared, window: Window) -> Option<(Outcome, Vec<huadan
                     break;
                 }
             }
-            pending |= page.records.iter().any(|r| r.may_change());
+            for r in page.records.iter().filter(|r| r.may_change()) {
+                pending_from = Some(pending_from.map_or(r.started_at, |p| p.min(r.started_at)));
+            }
             count += page.records.len() as u64;
             let next = page.next;
             let done = next.is_none();
@@ -301,8 +305,8 @@ async fn fetch_window(s: &Shared, window: Window) -> Option<(Outcome, Vec<huadan
                 send_records(s, page.records).await?;
             }
             if done {
-                if pending {
-                    outcome.pending.push(piece);
+                if let Some(from) = pending_from {
+                    outcome.pending.push(planner::narrow(&piece, from, limits.min_span));
                 }
                 break;
             }

@@ -72,6 +72,20 @@ pub fn chunk(windows: Vec<Window>, target: SignedDuration, min_span: SignedDurat
     windows.into_iter().flat_map(|w| if w.span() > piece { w.split_by(piece) } else { vec![w] }).collect()
 }
 
+/// The part of `w` from `from` on, with its start moved down to `w`'s `min_span` grid
+/// (so calendar-aligned windows stay aligned); `w` itself when `from` is not inside.
+pub fn narrow(w: &Window, from: Instant, min_span: SignedDuration) -> Window {
+    if from <= w.start || from >= w.end {
+        return *w;
+    }
+    let unit = min_span.max(SignedDuration::from_secs(1)).as_secs();
+    let offset = from.duration_since(w.start).as_secs() / unit * unit;
+    match w.start.checked_add(SignedDuration::from_secs(offset)) {
+        Ok(start) if start < w.end => Window::new(start, w.end),
+        _ => *w,
+    }
+}
+
 /// Split a window in two at the whole `min_span` unit nearest its middle (so calendar
 /// aligned windows stay aligned); `None` when it is not longer than `min_span`.
 pub fn bisect(w: &Window, min_span: SignedDuration) -> Option<(Window, Window)> {
@@ -132,6 +146,16 @@ mod tests {
         assert_eq!((a.span().as_secs(), b.span().as_secs()), (1, 2));
         let one_sec = Window::new(w.start, w.start + SignedDuration::from_secs(1));
         assert!(bisect(&one_sec, SignedDuration::from_secs(1)).is_none());
+    }
+
+    #[test]
+    fn pending_window_narrows_to_the_first_pending_record() {
+        let w = Window::new(t("2024-05-31T16:00:00Z"), t("2024-06-03T16:00:00Z"));
+        let n = narrow(&w, t("2024-06-02T10:00:00Z"), SignedDuration::from_hours(24));
+        assert_eq!(n, Window::new(t("2024-06-01T16:00:00Z"), w.end));
+        let n = narrow(&w, t("2024-06-02T10:00:07Z"), SignedDuration::from_secs(1));
+        assert_eq!(n.start, t("2024-06-02T10:00:07Z"));
+        assert_eq!(narrow(&w, t("2024-05-01T00:00:00Z"), SignedDuration::from_secs(1)), w);
     }
 
     #[test]
