@@ -328,10 +328,11 @@ fn parse_body_time(s: &str) -> Option<Instant> {
 }
 
 impl TanmaFake {
-    fn check_auth(&self, headers: &HeaderMap) -> Result<(), Response> {
+    /// `None` when the request is authentic, else Tanma's refusal.
+    fn check_auth(&self, headers: &HeaderMap) -> Option<Response> {
         let fail = |code, msg| {
             self.ctx.counters.incr("auth_failures");
-            Err(vendor_error(code, msg))
+            Some(vendor_error(code, msg))
         };
         let (Some(app_id), Some(app_key), Some(ts), Some(sign)) = (
             header(headers, auth::HEADER_APP_ID),
@@ -353,7 +354,7 @@ impl TanmaFake {
             self.ctx.counters.incr("stale_timestamps");
             return fail(codes::EXPIRED, "请求已过期,请检查timestamp");
         }
-        Ok(())
+        None
     }
 
     fn bad_request(&self, message: &str) -> Response {
@@ -441,7 +442,7 @@ async fn get_call_list(State(fake): State<Arc<TanmaFake>>, headers: HeaderMap, b
     if let Some(r) = fake.ctx.generic_fault().await {
         return r;
     }
-    if let Err(r) = fake.check_auth(&headers) {
+    if let Some(r) = fake.check_auth(&headers) {
         return r;
     }
     if fake.quota.check().is_err() || fake.ctx.faults.roll(FaultKind::RateLimit) {
