@@ -87,10 +87,10 @@ impl TokenCache {
     {
         let mut s = self.state.lock().await;
         let now = (self.clock)();
-        if let Some(c) = &s.current {
-            if now < c.refresh_at {
-                return Ok(Lease { token: c.token.clone(), generation: c.generation, fresh: false });
-            }
+        if let Some(c) = &s.current
+            && now < c.refresh_at
+        {
+            return Ok(Lease { token: c.token.clone(), generation: c.generation, fresh: false });
         }
         s.current = None;
         let (token, expires_in) = fetch().await?;

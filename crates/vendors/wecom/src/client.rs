@@ -156,15 +156,16 @@ impl WecomClient {
             Err(e) => {
                 if e.class() == ErrorClass::RefreshAuth {
                     self.tokens.invalidate(lease.generation).await;
-                    if lease.fresh && e.code() == "40001" {
-                        if let FetchError::Vendor { code, message, .. } = e {
-                            return Err(FetchError::Vendor {
-                                code,
-                                message,
-                                meaning: Some("WeCom rejected a token it had just issued: check corp_secret"),
-                                class: ErrorClass::Fatal,
-                            });
-                        }
+                    if lease.fresh
+                        && let FetchError::Vendor { code, message, .. } = &e
+                        && code == "40001"
+                    {
+                        return Err(FetchError::Vendor {
+                            code: code.clone(),
+                            message: message.clone(),
+                            meaning: Some("WeCom rejected a token it had just issued: check corp_secret"),
+                            class: ErrorClass::Fatal,
+                        });
                     }
                 }
                 Err(e)
@@ -177,10 +178,10 @@ impl WecomClient {
 /// HTTP status); a non-2xx status without one is an HTTP error; anything unreadable is
 /// a bad answer.
 fn read<T: serde::de::DeserializeOwned>(answer: &Answer, endpoint: Endpoint) -> Result<T, FetchError> {
-    if let Ok(e) = serde_json::from_slice::<ErrorBody>(&answer.body) {
-        if e.errcode != 0 {
-            return Err(vendor_error(e.errcode, &e.errmsg, endpoint));
-        }
+    if let Ok(e) = serde_json::from_slice::<ErrorBody>(&answer.body)
+        && e.errcode != 0
+    {
+        return Err(vendor_error(e.errcode, &e.errmsg, endpoint));
     }
     if !answer.is_success() {
         return Err(answer.http_error());

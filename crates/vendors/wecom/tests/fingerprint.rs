@@ -39,8 +39,11 @@ prop_compose! {
     }
 }
 
+/// One callee as identity: (userid, phone digits, duration).
+type CalleeKey = (Option<String>, Option<String>, i64);
+
 /// What identifies a call: (call time, caller, the multiset of callees with durations).
-fn identity(r: &DialRecord) -> (i64, String, Vec<(Option<String>, Option<String>, i64)>) {
+fn identity(r: &DialRecord) -> (i64, String, Vec<CalleeKey>) {
     let mut c: Vec<_> =
         r.callee.iter().map(|c| (c.userid.clone(), c.phone.as_ref().map(Phone::digits), c.duration)).collect();
     c.sort();
