@@ -59,7 +59,28 @@ struct Sandbox {
     hotline: String,
     quota: FakeQuota,
     nonces: Mutex<HashMap<String, i64>>,
+    /// Window totals by (start, end, now), so that paging a window counts it once.
+    counts: Mutex<HashMap<CacheKey, u64>>,
+    /// The calls of the last few windows paged, in ascending order, so that paging a
+    /// window generates its hours once rather than once per page.
+    windows: Mutex<Vec<(CacheKey, Arc<Vec<CallSeed>>)>>,
 }
+
+/// (start ms, end ms, clock ms or 0 once settled).
+type CacheKey = (i64, i64, i64);
+
+/// A window's cache key: its bounds, plus the clock reading while calls may still
+/// appear in it (late calls come up to 20 minutes late); a window that ended well
+/// before now never changes.
+fn cache_key(start: Instant, end: Instant, now: Instant) -> CacheKey {
+    let settled = end.checked_add(SignedDuration::from_mins(80)).is_ok_and(|t| t <= now);
+    (start.as_millisecond(), end.as_millisecond(), if settled { 0 } else { now.as_millisecond() })
+}
+
+/// Windows up to this many calls are kept whole while paged (about 170 bytes a call).
+const CACHE_WINDOW_CALLS: u64 = 60_000;
+/// How many windows are kept.
+const CACHE_WINDOWS: usize = 4;
 
 /// Build the fake.
 pub fn fake(ctx: FakeContext) -> Fake {
@@ -77,14 +98,18 @@ pub fn fake(ctx: FakeContext) -> Fake {
         access_key_id,
         secret,
         nonces: Mutex::new(HashMap::new()),
+        counts: Mutex::new(HashMap::new()),
+        windows: Mutex::new(Vec::new()),
     });
     let router = axum::Router::new()
         .route("/", axum::routing::any(handle))
         .fallback(|| async {
-            error(
-                StatusCode::NOT_FOUND,
-                "InvalidAction.NotFound",
-                "Specified api is not found, please check your url and method.",
+            render(
+                error(
+                    StatusCode::NOT_FOUND,
+                    "InvalidAction.NotFound",
+                    "Specified api is not found, please check your url and method.",
+                ),
                 "",
             )
         })
@@ -92,21 +117,34 @@ pub fn fake(ctx: FakeContext) -> Fake {
     Fake { router, credentials }
 }
 
-/// An error answer in the vendor's shape.
-fn error(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response {
+/// An error answer of the vendor: HTTP status, code and message.
+#[derive(Debug)]
+struct ApiError {
+    status: StatusCode,
+    code: String,
+    message: String,
+}
+
+/// An error in the vendor's shape (rendered with the request id by [`render`]).
+fn error(status: StatusCode, code: &str, message: &str) -> ApiError {
+    ApiError { status, code: code.into(), message: message.into() }
+}
+
+/// `{"RequestId","HostId","Code","Message","Recommend"}` with the error's status.
+fn render(e: ApiError, request_id: &str) -> Response {
     let body = ErrorBody {
         request_id: Some(if request_id.is_empty() {
             "00000000-0000-0000-0000-000000000000".into()
         } else {
             request_id.into()
         }),
-        code: Some(code.into()),
-        message: Some(message.into()),
+        recommend: Some(format!("https://api.aliyun.com/troubleshoot?q={}&product=CCC", e.code)),
+        code: Some(e.code),
+        message: Some(e.message),
         host_id: Some("ccc.cn-shanghai.aliyuncs.com".into()),
-        recommend: Some(format!("https://api.aliyun.com/troubleshoot?q={code}&product=CCC")),
     };
     let json = serde_json::to_string(&body).unwrap_or_default();
-    (status, [(header::CONTENT_TYPE, "application/json;charset=utf-8")], json).into_response()
+    (e.status, [(header::CONTENT_TYPE, "application/json;charset=utf-8")], json).into_response()
 }
 
 /// Percent-decode a query component (`+` is a space, as form encoding writes it).
@@ -172,6 +210,42 @@ struct Verified {
 }
 
 impl Sandbox {
+    /// How many calls `[start, end)` holds now (cached per window and clock reading).
+    fn count(&self, start: Instant, end: Instant, now: Instant) -> u64 {
+        let key = cache_key(start, end, now);
+        if let Some(n) = self.counts.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return *n;
+        }
+        let n = self.ctx.dataset.count_between(PROVIDER, start, end);
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if counts.len() > 4096 {
+            counts.clear();
+        }
+        counts.insert(key, n);
+        n
+    }
+
+    /// The calls of `[start, end)` (ascending), when the window is small enough to keep.
+    fn window_calls(&self, start: Instant, end: Instant, now: Instant, count: u64) -> Option<Arc<Vec<CallSeed>>> {
+        if count > CACHE_WINDOW_CALLS {
+            return None;
+        }
+        let key = cache_key(start, end, now);
+        if let Some((_, v)) = self.windows.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|(k, _)| *k == key) {
+            return Some(v.clone());
+        }
+        let calls: Arc<Vec<CallSeed>> = Arc::new(self.ctx.dataset.calls_between(PROVIDER, start, end).collect());
+        if calls.len() as u64 != count {
+            return None;
+        }
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if windows.len() >= CACHE_WINDOWS {
+            windows.remove(0);
+        }
+        windows.push((key, calls.clone()));
+        Some(calls)
+    }
+
     /// Check the request's signature (ACS3 or v1), timestamp and nonce.
     fn verify(
         &self,
@@ -180,11 +254,10 @@ impl Sandbox {
         headers: &HeaderMap,
         params: &BTreeMap<String, String>,
         body: &[u8],
-        rid: &str,
-    ) -> Result<Verified, Response> {
+    ) -> Result<Verified, ApiError> {
         let bad = |status: StatusCode, code: &str, msg: &str| {
             self.ctx.counters.incr("auth_failures");
-            Err(error(status, code, msg, rid))
+            Err(error(status, code, msg))
         };
         let authz = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
         if authz.starts_with("ACS3-") {
@@ -210,9 +283,7 @@ impl Sandbox {
                 }
             }
             let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-            if let Err(r) = self.check_time(&header("x-acs-date"), rid) {
-                return Err(r);
-            }
+            self.check_time(&header("x-acs-date"))?;
             let mut signed_values: BTreeMap<String, Vec<String>> = BTreeMap::new();
             for name in &a.signed_headers {
                 let vals: Vec<String> =
@@ -239,7 +310,7 @@ impl Sandbox {
                     ),
                 );
             }
-            self.check_nonce(&header("x-acs-signature-nonce"), rid)?;
+            self.check_nonce(&header("x-acs-signature-nonce"))?;
             Ok(Verified { action: header("x-acs-action"), version: header("x-acs-version") })
         } else if let Some(signature) = params.get("Signature") {
             let p = |k: &str| params.get(k).cloned().unwrap_or_default();
@@ -253,7 +324,7 @@ impl Sandbox {
                     "SignatureMethod must be HMAC-SHA1 and SignatureVersion 1.0.",
                 );
             }
-            self.check_time(&p("Timestamp"), rid)?;
+            self.check_time(&p("Timestamp"))?;
             let mut unsigned = params.clone();
             unsigned.remove("Signature");
             let expected = auth::sign_v1(method.as_str(), &unsigned, &self.secret);
@@ -266,7 +337,7 @@ impl Sandbox {
                     &format!("Specified signature is not matched with our calculation. server string to sign is:{sts}"),
                 );
             }
-            self.check_nonce(&p("SignatureNonce"), rid)?;
+            self.check_nonce(&p("SignatureNonce"))?;
             Ok(Verified { action: p("Action"), version: p("Version") })
         } else {
             bad(
@@ -279,14 +350,13 @@ impl Sandbox {
 
     /// The timestamp must be within 15 minutes of the wall clock (auth uses real time,
     /// not the dataset's clock).
-    fn check_time(&self, ts: &str, rid: &str) -> Result<(), Response> {
+    fn check_time(&self, ts: &str) -> Result<(), ApiError> {
         let Ok(t) = ts.parse::<Instant>() else {
             self.ctx.counters.incr("auth_failures");
             return Err(error(
                 StatusCode::BAD_REQUEST,
                 "InvalidTimeStamp.Format",
                 "Specified time stamp or date value is not well formatted.",
-                rid,
             ));
         };
         let skew = Instant::now().duration_since(t).abs();
@@ -297,20 +367,18 @@ impl Sandbox {
                 StatusCode::BAD_REQUEST,
                 "InvalidTimeStamp.Expired",
                 "Specified time stamp or date value is expired.",
-                rid,
             ));
         }
         Ok(())
     }
 
-    fn check_nonce(&self, nonce: &str, rid: &str) -> Result<(), Response> {
+    fn check_nonce(&self, nonce: &str) -> Result<(), ApiError> {
         if nonce.is_empty() {
             self.ctx.counters.incr("auth_failures");
             return Err(error(
                 StatusCode::BAD_REQUEST,
                 "MissingSignatureNonce",
                 "SignatureNonce is mandatory for this action.",
-                rid,
             ));
         }
         let now = Instant::now().as_second();
@@ -324,7 +392,6 @@ impl Sandbox {
                 StatusCode::BAD_REQUEST,
                 "SignatureNonceUsed",
                 "Specified signature nonce was used already.",
-                rid,
             ));
         }
         Ok(())
@@ -356,49 +423,7 @@ async fn handle(State(s): State<Arc<Sandbox>>, method: Method, uri: Uri, headers
             .map(|(k, v)| mix(&[k.len() as u64, hash_str(k), hash_str(v)]))
             .collect::<Vec<_>>()),
     ]);
-    let v = match s.verify(&method, &uri, &headers, &params, &body, &rid) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if v.action != wire::ACTION {
-        return error(
-            StatusCode::NOT_FOUND,
-            "InvalidAction.NotFound",
-            "Specified api is not found, please check your url and method.",
-            &rid,
-        );
-    }
-    if v.version != wire::VERSION {
-        return error(StatusCode::BAD_REQUEST, "InvalidVersion", "Specified parameter Version is not valid.", &rid);
-    }
-    if s.quota.check().is_err() {
-        s.ctx.counters.incr("rate_limited");
-        return error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Throttling.User",
-            "Request was denied due to user flow control.",
-            &rid,
-        );
-    }
-    if s.ctx.faults.roll(FaultKind::RateLimit) {
-        s.ctx.counters.incr("rate_limited");
-        return error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Throttling.User",
-            "Request was denied due to user flow control.",
-            &rid,
-        );
-    }
-    if s.ctx.faults.roll(FaultKind::TokenExpiry) {
-        s.ctx.counters.incr("auth_failures");
-        return error(
-            StatusCode::BAD_REQUEST,
-            "InvalidTimeStamp.Expired",
-            "Specified time stamp or date value is expired.",
-            &rid,
-        );
-    }
-    match list(&s, &params, &rid) {
+    match answer(&s, &method, &uri, &headers, &params, &body, &rid) {
         Ok(resp) => {
             let mut value = serde_json::to_value(&resp).unwrap_or_default();
             if s.ctx.flag("aliyun_ccc.string_numbers") {
@@ -415,37 +440,71 @@ async fn handle(State(s): State<Arc<Sandbox>>, method: Method, uri: Uri, headers
             )
                 .into_response()
         }
-        Err(r) => r,
+        Err(e) => render(e, &rid),
     }
+}
+
+/// Verify, check the action, the quota and the injected faults, then list.
+fn answer(
+    s: &Sandbox,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    params: &BTreeMap<String, String>,
+    body: &[u8],
+    rid: &str,
+) -> Result<ListResponse, ApiError> {
+    let v = s.verify(method, uri, headers, params, body)?;
+    if v.action != wire::ACTION {
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            "InvalidAction.NotFound",
+            "Specified api is not found, please check your url and method.",
+        ));
+    }
+    if v.version != wire::VERSION {
+        return Err(error(StatusCode::BAD_REQUEST, "InvalidVersion", "Specified parameter Version is not valid."));
+    }
+    if s.quota.check().is_err() || s.ctx.faults.roll(FaultKind::RateLimit) {
+        s.ctx.counters.incr("rate_limited");
+        return Err(error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Throttling.User",
+            "Request was denied due to user flow control.",
+        ));
+    }
+    if s.ctx.faults.roll(FaultKind::TokenExpiry) {
+        s.ctx.counters.incr("auth_failures");
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "InvalidTimeStamp.Expired",
+            "Specified time stamp or date value is expired.",
+        ));
+    }
+    list(s, params, rid)
 }
 
 fn hash_str(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
-fn int_param(params: &BTreeMap<String, String>, name: &str, rid: &str) -> Result<Option<i64>, Response> {
+fn int_param(params: &BTreeMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
     match params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
-            error(
-                StatusCode::BAD_REQUEST,
-                "InvalidParameter",
-                &format!("The specified parameter {name} is not valid."),
-                rid,
-            )
+            error(StatusCode::BAD_REQUEST, "InvalidParameter", &format!("The specified parameter {name} is not valid."))
         }),
     }
 }
 
 /// Answer one list request.
-fn list(s: &Sandbox, params: &BTreeMap<String, String>, rid: &str) -> Result<ListResponse, Response> {
+fn list(s: &Sandbox, params: &BTreeMap<String, String>, rid: &str) -> Result<ListResponse, ApiError> {
     let ctx = &s.ctx;
     let missing = |name: &str| {
         error(
             StatusCode::BAD_REQUEST,
             "MissingParameter",
             &format!("The input parameter \"{name}\" that is mandatory for processing this request is not supplied."),
-            rid,
         )
     };
     let instance = params.get("InstanceId").cloned().unwrap_or_default();
@@ -457,18 +516,16 @@ fn list(s: &Sandbox, params: &BTreeMap<String, String>, rid: &str) -> Result<Lis
             StatusCode::NOT_FOUND,
             "NotExists.InstanceId",
             &format!("The specified instance {instance} does not exist."),
-            rid,
         ));
     }
-    let page = int_param(params, "PageNumber", rid)?.ok_or_else(|| missing("PageNumber"))?;
-    let size = int_param(params, "PageSize", rid)?.ok_or_else(|| missing("PageSize"))?;
+    let page = int_param(params, "PageNumber")?.ok_or_else(|| missing("PageNumber"))?;
+    let size = int_param(params, "PageSize")?.ok_or_else(|| missing("PageSize"))?;
     if !(1..=wire::MAX_PAGE_NUMBER as i64).contains(&page) {
         ctx.counters.incr("page_limit_refused");
         return Err(error(
             StatusCode::BAD_REQUEST,
             "InvalidParameter",
             "The specified parameter PageNumber is out of range [1, 100].",
-            rid,
         ));
     }
     if !(1..=wire::MAX_PAGE_SIZE as i64).contains(&size) {
@@ -476,20 +533,19 @@ fn list(s: &Sandbox, params: &BTreeMap<String, String>, rid: &str) -> Result<Lis
             StatusCode::BAD_REQUEST,
             "InvalidParameter",
             "The specified parameter PageSize is out of range [1, 100].",
-            rid,
         ));
     }
     let now = ctx.dataset.now();
     let today = time::gmt8_day_start(time::gmt8_date(now));
-    let start = match int_param(params, "StartTime", rid)? {
+    let start = match int_param(params, "StartTime")? {
         Some(ms) => time::from_unix_millis(ms)
-            .map_err(|e| error(StatusCode::BAD_REQUEST, "InvalidParameter", &e.to_string(), rid))?,
+            .map_err(|e| error(StatusCode::BAD_REQUEST, "InvalidParameter", &e.to_string()))?,
         None => today,
     };
     // EndTime is inclusive: the half-open range ends one millisecond later.
-    let end = match int_param(params, "EndTime", rid)? {
+    let end = match int_param(params, "EndTime")? {
         Some(ms) => time::from_unix_millis(ms.saturating_add(1))
-            .map_err(|e| error(StatusCode::BAD_REQUEST, "InvalidParameter", &e.to_string(), rid))?,
+            .map_err(|e| error(StatusCode::BAD_REQUEST, "InvalidParameter", &e.to_string()))?,
         None => now,
     };
     let ascending = params.get("SortOrder").is_some_and(|v| v.eq_ignore_ascii_case("ASC"));
@@ -501,11 +557,20 @@ fn list(s: &Sandbox, params: &BTreeMap<String, String>, rid: &str) -> Result<Lis
             .collect();
 
     let (total, seeds): (u64, Vec<CallSeed>) = if filters.is_empty() && end > start {
-        let count = ctx.dataset.count_between(PROVIDER, start, end);
+        let count = s.count(start, end, now);
         let from = (page - 1) * size;
         let to = (page * size).min(count);
+        let cached = s.window_calls(start, end, now, count);
         let seeds = if from >= to {
             Vec::new()
+        } else if let Some(all) = cached {
+            // Ascending positions [lo, hi) of the window's calls; newest first reverses.
+            let (lo, hi) = if ascending { (from, to) } else { (count - to, count - from) };
+            let mut v: Vec<CallSeed> = all[lo as usize..hi as usize].to_vec();
+            if !ascending {
+                v.reverse();
+            }
+            v
         } else if ascending {
             ctx.dataset.page(PROVIDER, start, end, from, (to - from) as usize)
         } else {
@@ -649,11 +714,7 @@ impl Sandbox {
         let (province, city) = generate::LOCATIONS[rng.gen_range(0..generate::LOCATIONS.len())];
 
         let start_ms = c.at.as_millisecond();
-        let reached_agent = match disposition {
-            "AbandonedInContactFlow" => false,
-            "AbandonedInQueue" => false,
-            _ => true,
-        };
+        let reached_agent = !matches!(disposition, "AbandonedInContactFlow" | "AbandonedInQueue");
         let pre = (ivr + queue) * 1000;
         let established = answered.then_some(start_ms + pre + ring * 1000);
         let release = match established {
