@@ -130,7 +130,11 @@ impl WecomClient {
         let answer = self.http.send(request).await?;
         let t: TokenResponse = read(&answer, Endpoint::GetToken)?;
         match t.access_token {
-            Some(token) if !token.is_empty() => Ok((Secret::new(token), t.expires_in.unwrap_or(7200))),
+            Some(token) if !token.is_empty() => {
+                let expires_in = t.expires_in.unwrap_or(7200);
+                tracing::debug!(source = %self.source, expires_in, "wecom access token fetched");
+                Ok((Secret::new(token), expires_in))
+            }
             _ => Err(FetchError::bad_answer("gettoken answered ok without an access_token", &answer.body)),
         }
     }
@@ -236,6 +240,7 @@ impl Vendor for WecomClient {
         };
         let raws = self.dial_records(&body).await?;
         let n = raws.len() as u64;
+        tracing::debug!(source = %self.source, start_time = pos.from, end_time = to, offset = pos.offset, records = n, "wecom get_dial_record");
         let records = raws.iter().map(|raw| self.normalize(raw)).collect::<Result<Vec<CallRecord>, _>>()?;
         let next = if n >= MAX_LIMIT {
             Some(Position { from: pos.from, offset: pos.offset + n })
@@ -256,15 +261,16 @@ impl Vendor for WecomClient {
         self.tokens.reset().await;
     }
 
+    /// One `get_dial_record` without a time range (WeCom then reads its last 30 days)
+    /// and `limit = 1`: proves endpoint, corp id, secret, IP allow-list and the API
+    /// grant, without depending on this machine's clock.
     async fn probe(&self) -> Result<ProbeReport, FetchError> {
-        let now = Instant::now().as_second();
-        let body =
-            DialRecordRequest { start_time: Some(now - 3600), end_time: Some(now), offset: Some(0), limit: Some(1) };
+        let body = DialRecordRequest { start_time: None, end_time: None, offset: Some(0), limit: Some(1) };
         let records = self.dial_records(&body).await?;
         let detail = if records.is_empty() {
-            "token ok, public-phone records readable (none in the last hour)".to_string()
+            "token ok, public-phone records readable (none in the last 30 days)".to_string()
         } else {
-            "token ok, public-phone records readable (calls in the last hour)".to_string()
+            "token ok, public-phone records readable (calls in the last 30 days)".to_string()
         };
         Ok(ProbeReport { detail })
     }

@@ -431,3 +431,13 @@ async fn wecom_faults_are_classified_and_retried_to_an_exact_result() {
     assert!(matches!(e, FetchError::Http { status: 500, .. }), "{e:?}");
     assert_eq!(e.class(), ErrorClass::Retry);
 }
+
+#[tokio::test]
+async fn wecom_probe_proves_credentials_without_a_time_range() {
+    let s = serve(Opts::default()).await;
+    let r = s.client().probe().await.unwrap();
+    assert!(r.detail.contains("calls in the last 30 days"), "{}", r.detail);
+    assert_eq!(s.count("bad_ranges"), 0);
+    let e = client_for(&s.url, &s.corp_id, "wrong").probe().await.unwrap_err();
+    assert_eq!((e.code().as_str(), e.class()), ("40001", ErrorClass::Fatal));
+}
