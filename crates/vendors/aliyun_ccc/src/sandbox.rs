@@ -20,7 +20,8 @@
 //!
 //! Switches (`--option aliyun_ccc.NAME=true`): `string_numbers` answers every number and
 //! boolean as a string, like the doc's example; `doc_fields` uses the doc page's field
-//! set (`Satisfaction`, no `TalkTime`…) instead of the SDK model's.
+//! set (`Satisfaction`, no `TalkTime`…) instead of the SDK model's; `forbidden` answers
+//! `Forbidden.RAM` (an AccessKey without the CCC permission).
 
 use crate::auth;
 use crate::wire::{self, CallDetailRecord, ErrorBody, ListData, ListResponse};
@@ -464,6 +465,13 @@ fn answer(
     }
     if v.version != wire::VERSION {
         return Err(error(StatusCode::BAD_REQUEST, "InvalidVersion", "Specified parameter Version is not valid."));
+    }
+    if s.ctx.flag("aliyun_ccc.forbidden") {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "Forbidden.RAM",
+            "User not authorized to operate on the specified resource, or this API doesn't support RAM.",
+        ));
     }
     if s.quota.check().is_err() || s.ctx.faults.roll(FaultKind::RateLimit) {
         s.ctx.counters.incr("rate_limited");

@@ -235,3 +235,24 @@ async fn aliyun_bad_answer_then_retry_gets_the_page() {
     let e: FetchError = vendor_for("http://127.0.0.1:9", "").fetch(&window(), None).await.unwrap_err();
     assert_eq!(e.class(), ErrorClass::Retry, "{e}");
 }
+
+/// A server that answers every page full, with TotalCount 0 after page 1, cannot make
+/// the client loop: it stops at page 100 (never asks for 101) and re-reads the top at
+/// most once.
+#[tokio::test]
+async fn aliyun_always_full_pages_never_loop_forever() {
+    let records: Vec<serde_json::Value> = (0..100)
+        .map(|i| serde_json::json!({"ContactId": format!("job-{i}"), "StartTime": 1532448000000i64 + i}))
+        .collect();
+    let page = |total: u32| {
+        serde_json::json!({"RequestId": "r", "Code": "OK", "Data": {"TotalCount": total, "PageNumber": 1, "PageSize": 100, "List": records}})
+            .to_string()
+    };
+    let (endpoint, seen) = canned(vec![(200, "application/json", page(150)), (200, "application/json", page(0))]).await;
+    let v = vendor_for(&endpoint, "");
+    let got = run_window(&v, &window()).await.unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 200, "100 pages, then at most 100 catch-up pages");
+    assert_eq!(got.len(), 20_000);
+    assert!(seen.iter().all(|q| !q.contains("PageNumber=101")));
+}

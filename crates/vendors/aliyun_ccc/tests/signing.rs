@@ -237,7 +237,7 @@ async fn aliyun_throttling_and_faults_classified() {
 
 #[test]
 fn aliyun_settings_are_validated() {
-    let ok = source("http://127.0.0.1:1", "ak", "sk", "ccc-test", "");
+    let ok = source("http://127.0.0.1:1", "ak", "sk-very-secret", "ccc-test", "");
     assert!(huadan_aliyun_ccc::build(&ok).is_ok());
     let bad = source("http://127.0.0.1:1", "ak", "sk", "ccc-test", "instance = \"x\"");
     let e = huadan_aliyun_ccc::build(&bad).err().unwrap().to_string();
@@ -248,7 +248,7 @@ fn aliyun_settings_are_validated() {
     let empty = source("http://127.0.0.1:1", "", "sk", "ccc-test", "");
     assert!(huadan_aliyun_ccc::build(&empty).is_err());
     let v = huadan_aliyun_ccc::AliyunCcc::from_source(&ok).unwrap();
-    assert!(!format!("{v:?}").contains("sk\""), "{v:?}");
+    assert!(!format!("{v:?}").contains("sk-very-secret"), "{v:?}");
     let quota = source("http://127.0.0.1:1", "ak", "sk", "ccc-test", "requests_per_second = 3");
     let v = huadan_aliyun_ccc::build(&quota).unwrap();
     assert_eq!(v.limits().quota.per_second, Some(3.0));

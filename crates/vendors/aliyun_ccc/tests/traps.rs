@@ -324,3 +324,41 @@ async fn aliyun_fake_filters() {
     assert_eq!(body["Data"]["TotalCount"], 1);
     assert_eq!(body["Data"]["List"][0]["ContactId"], id.as_str());
 }
+
+/// Without StartTime / EndTime the service answers from the start of today (GMT+8) to now.
+#[tokio::test]
+async fn aliyun_fake_default_range_is_today_until_now() {
+    // 11:00 Beijing.
+    let s = serve(spec(20, 2, 3_000), Clock::fixed(t("2024-06-12T03:00:00Z")), Opts::default()).await;
+    let p = vec![("InstanceId", "ccc-sandbox".to_string()), ("PageNumber", "1".into()), ("PageSize", "100".into())];
+    let (_, body) = raw_v1(&s, &p, &nonce(), &now_stamp()).await;
+    let today = Window::new(t("2024-06-11T16:00:00Z"), t("2024-06-12T03:00:00Z"));
+    let expected = s.ctx.dataset.count_between(huadan_model::Provider::AliyunCcc, today.start, today.end);
+    assert!(expected > 50);
+    assert_eq!(body["Data"]["TotalCount"], expected);
+    // Newest first.
+    let starts: Vec<i64> =
+        body["Data"]["List"].as_array().unwrap().iter().map(|r| r["StartTime"].as_i64().unwrap()).collect();
+    assert!(starts.windows(2).all(|w| w[0] >= w[1]), "not newest first");
+    let mut asc = p.clone();
+    asc.push(("SortOrder", "ASC".into()));
+    let (_, body) = raw_v1(&s, &asc, &nonce(), &now_stamp()).await;
+    let first = body["Data"]["List"][0]["StartTime"].as_i64().unwrap();
+    assert!(first >= today.start.as_millisecond() && first < starts[starts.len() - 1]);
+}
+
+/// `Forbidden.*` (an AccessKey without the CCC permission) is fatal, with a hint.
+#[tokio::test]
+async fn aliyun_forbidden_is_fatal() {
+    let s = serve(
+        spec(24, 2, 3_000),
+        Clock::fixed(t("2024-06-13T04:00:00Z")),
+        Opts { options: vec![("aliyun_ccc.forbidden", "true")], ..Opts::default() },
+    )
+    .await;
+    let w = Window::new(t("2024-06-12T02:00:00Z"), t("2024-06-12T03:00:00Z"));
+    let e = client(&s, "").fetch(&w, None).await.unwrap_err();
+    assert_eq!(e.code(), "Forbidden.RAM");
+    assert_eq!(e.class(), huadan_vendor::ErrorClass::Fatal);
+    assert!(e.to_string().contains("RAM"), "{e}");
+}
