@@ -277,6 +277,14 @@ pub fn decode(answer: &Answer) -> Result<ListResponse, FetchError> {
     }
 }
 
+/// The page after `page` (0-based), or `None` when the window is exhausted: a page
+/// shorter than `page_size` is the last, and so is the one that reaches `TotalCount`.
+pub fn next_page(page: u64, page_size: u32, received: u64, total: Option<u64>) -> Option<u64> {
+    let full = received >= page_size as u64;
+    let more = total.is_none_or(|t| (page + 1).saturating_mul(page_size as u64) < t);
+    (full && more).then_some(page + 1)
+}
+
 /// Unix seconds of an instant, rounded up (an end bound).
 fn ceil_secs(t: Instant) -> i64 {
     let s = t.as_second();
@@ -306,16 +314,16 @@ impl Vendor for TencentCcc {
         let resp = self.call(&self.request_body(start, end, page, self.page_size)).await?;
         let list = resp.tel_cdr_list.unwrap_or_default();
         let total = resp.total_count.and_then(|t| u64::try_from(t).ok());
+        let received = list.len() as u64;
         let mut records = Vec::with_capacity(list.len());
-        for raw in &list {
-            records
-                .push(self.normalize(raw).map_err(|e| {
-                    FetchError::bad_answer(format!("page {page}: {}", e.0), raw.to_string().as_bytes())
-                })?);
+        for raw in list {
+            let id = raw.get("SessionId").map(|v| v.to_string()).unwrap_or_default();
+            let record = normalize::normalize_owned(&self.source, Some(&self.account), raw);
+            records.push(record.map_err(|e| {
+                FetchError::bad_answer(format!("page {page}: {}", e.0), format!("record SessionId={id}").as_bytes())
+            })?);
         }
-        let full = list.len() as u64 >= self.page_size as u64;
-        let more = total.is_none_or(|t| (page + 1) * (self.page_size as u64) < t);
-        let next = (full && more).then(|| Cursor(serde_json::json!({ "page": page + 1 })));
+        let next = next_page(page, self.page_size, received, total).map(|n| Cursor(serde_json::json!({ "page": n })));
         Ok(Page { records, next, total })
     }
 
@@ -328,5 +336,36 @@ impl Vendor for TencentCcc {
         let resp = self.call(&self.request_body(now - 3600, now, 0, 1)).await?;
         let n = resp.total_count.unwrap_or(0);
         Ok(ProbeReport { detail: format!("signature accepted, {n} records in the last hour") })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_page_from_zero_stops_at_total_or_short_page() {
+        assert_eq!(next_page(0, 100, 100, Some(250)), Some(1));
+        assert_eq!(next_page(1, 100, 100, Some(250)), Some(2));
+        assert_eq!(next_page(2, 100, 50, Some(250)), None);
+        // Exactly a multiple of the page size: no extra empty request.
+        assert_eq!(next_page(1, 100, 100, Some(200)), None);
+        assert_eq!(next_page(0, 100, 0, Some(0)), None);
+        // Without a total, a full page asks for the next one.
+        assert_eq!(next_page(4, 100, 100, None), Some(5));
+        // A total that shrank under us: a short page ends the window.
+        assert_eq!(next_page(0, 100, 40, Some(500)), None);
+    }
+
+    #[test]
+    fn window_end_rounds_up_and_host_keeps_the_port() {
+        let t: Instant = "2024-06-15T00:00:00.5Z".parse().unwrap();
+        assert_eq!(ceil_secs(t), t.as_second() + 1);
+        let whole: Instant = "2024-06-15T00:00:00Z".parse().unwrap();
+        assert_eq!(ceil_secs(whole), whole.as_second());
+        let u = url::Url::parse("http://127.0.0.1:9101/x").unwrap();
+        assert_eq!(host_of(&u).as_deref(), Some("127.0.0.1:9101"));
+        let u = url::Url::parse("https://ccc.tencentcloudapi.com").unwrap();
+        assert_eq!(host_of(&u).as_deref(), Some("ccc.tencentcloudapi.com"));
     }
 }

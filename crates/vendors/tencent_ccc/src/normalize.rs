@@ -165,8 +165,17 @@ fn leg(p: &ServeParticipant) -> Participant {
 
 /// Normalise one raw record for `source`, whose `SdkAppId` is `account`.
 pub fn normalize(source: &str, account: Option<&str>, raw: &serde_json::Value) -> Result<CallRecord, NormalizeError> {
-    let w: TelCdrInfo =
-        serde_json::from_value(raw.clone()).map_err(|e| NormalizeError(format!("TelCdrInfo does not parse: {e}")))?;
+    normalize_owned(source, account, raw.clone())
+}
+
+/// [`normalize`], taking the raw record by value (it becomes `CallRecord::raw` without a copy).
+pub fn normalize_owned(
+    source: &str,
+    account: Option<&str>,
+    raw: serde_json::Value,
+) -> Result<CallRecord, NormalizeError> {
+    use serde::Deserialize;
+    let w = TelCdrInfo::deserialize(&raw).map_err(|e| NormalizeError(format!("TelCdrInfo does not parse: {e}")))?;
     let id = non_empty(&w.session_id).ok_or_else(|| NormalizeError("TelCdrInfo has no SessionId".into()))?;
     let started_at = ts(w.time)
         .or_else(|| ts(w.start_timestamp))
@@ -267,7 +276,7 @@ pub fn normalize(source: &str, account: Option<&str>, raw: &serde_json::Value) -
         .and_then(keys_text)
         .or_else(|| w.post_ivr_key_pressed.as_deref().and_then(keys_text));
     r.location = non_empty(&w.caller_location);
-    r.raw = raw.clone();
+    r.raw = raw;
     Ok(r)
 }
 

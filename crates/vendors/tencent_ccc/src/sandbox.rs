@@ -50,6 +50,8 @@ struct FakeState {
     sdk_app_id: i64,
     quota: FakeQuota,
     roster: Vec<AgentProfile>,
+    /// Skill group → indexes of its members in `roster`.
+    groups: Vec<(String, Vec<usize>)>,
     hotline: String,
     outbound_lines: [String; 3],
     protect_all: bool,
@@ -68,9 +70,11 @@ pub fn fake(ctx: FakeContext) -> Fake {
     let seed = ctx.dataset.spec().seed;
     let (secret_id, secret_key, sdk_app_id) = credentials_for(seed);
     let h = mix(&[seed, 0xCCC5]);
+    let roster = generate::roster(seed, 24);
     let state = Arc::new(FakeState {
         quota: FakeQuota::new(Some(REQUESTS_PER_SECOND), None, ctx.limits),
-        roster: generate::roster(seed, 24),
+        groups: groups_of(&roster),
+        roster,
         hotline: format!("00864008{:06}", h % 1_000_000),
         outbound_lines: [
             format!("00862161{:06}", (h >> 20) % 1_000_000),
@@ -89,6 +93,17 @@ pub fn fake(ctx: FakeContext) -> Fake {
     credentials.insert("sdk_app_id".into(), sdk_app_id.into());
     let router = axum::Router::new().route("/", axum::routing::post(handle)).with_state(state);
     Fake { router, credentials }
+}
+
+fn groups_of(roster: &[AgentProfile]) -> Vec<(String, Vec<usize>)> {
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, a) in roster.iter().enumerate() {
+        match groups.iter_mut().find(|(g, _)| *g == a.skill_group) {
+            Some((_, m)) => m.push(i),
+            None => groups.push((a.skill_group.clone(), vec![i])),
+        }
+    }
+    groups
 }
 
 /// A deterministic request id (same request → same id, so pages are byte-identical).
@@ -328,12 +343,9 @@ impl FakeState {
     }
 
     fn pick_agent(&self, rng: &mut ChaCha8Rng, group: &str) -> usize {
-        let members: Vec<usize> =
-            self.roster.iter().enumerate().filter(|(_, a)| a.skill_group == group).map(|(i, _)| i).collect();
-        if members.is_empty() {
-            rng.gen_range(0..self.roster.len().max(1))
-        } else {
-            members[rng.gen_range(0..members.len())]
+        match self.groups.iter().find(|(g, _)| g == group) {
+            Some((_, members)) if !members.is_empty() => members[rng.gen_range(0..members.len())],
+            _ => rng.gen_range(0..self.roster.len().max(1)),
         }
     }
 

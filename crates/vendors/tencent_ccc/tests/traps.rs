@@ -432,3 +432,35 @@ fn tencent_ccc_every_error_code_is_classified_with_a_meaning() {
     let e = huadan_tencent_ccc::client::vendor_error("InternalError.DBError", "db");
     assert!(matches!(e, FetchError::Vendor { class: ErrorClass::Retry, .. }));
 }
+
+#[tokio::test]
+async fn tencent_ccc_protected_numbers_and_filters() {
+    let mut ctx = context("2024-06-15T09:00:00Z", 1, 500, 0.0);
+    ctx.options.insert("tencent_ccc.protected_numbers".into(), "true".into());
+    let s = serve(ctx).await;
+    let w = Window::new(s.clock.now() - SignedDuration::from_hours(6), s.clock.now());
+    let (records, _) = fetch_window(&s.client(), &w).await.unwrap();
+    assert!(!records.is_empty());
+    for r in &records {
+        let customer = if r.direction == Direction::Inbound { &r.caller } else { &r.callee };
+        assert!(
+            customer.number.is_none() && customer.user_id.as_deref().is_some_and(|u| u.starts_with("pc")),
+            "{:?}",
+            r.raw
+        );
+    }
+    // SessionIds filter: exactly the asked record.
+    let id = records[3].provider_call_id.clone();
+    let mut body = s.body(w.start.as_second(), w.end.as_second(), 0, 100);
+    body["SessionIds"] = serde_json::json!([id]);
+    let (_, _, v) = s.naive(&body, Knobs::default()).await;
+    assert_eq!(v["Response"]["TotalCount"], 1);
+    assert_eq!(v["Response"]["TelCdrList"][0]["SessionId"], serde_json::json!(id));
+    // Phones filter on the company's hotline: only inbound calls.
+    let hotline = records.iter().find(|r| r.direction == Direction::Inbound).unwrap().callee.number.clone().unwrap();
+    let mut body = s.body(w.start.as_second(), w.end.as_second(), 0, 100);
+    body["Phones"] = serde_json::json!([hotline]);
+    let (_, _, v) = s.naive(&body, Knobs::default()).await;
+    let n = records.iter().filter(|r| r.direction == Direction::Inbound).count();
+    assert_eq!(v["Response"]["TotalCount"].as_u64(), Some(n as u64));
+}
