@@ -255,10 +255,7 @@ impl Client {
 
 /// Turn an HTTP answer into the list's `data` or a classified [`FetchError`].
 pub fn read_answer(answer: &Answer) -> Result<ListData, FetchError> {
-    let envelope = match answer.json::<Envelope<ListData>>() {
-        Ok(e) => e,
-        Err(e) => return Err(e),
-    };
+    let envelope = answer.json::<Envelope<ListData>>()?;
     if envelope.code != 0 {
         let retry_after = answer
             .headers

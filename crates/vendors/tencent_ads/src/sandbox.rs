@@ -120,8 +120,15 @@ fn error_retry_after(code: i64, message: &str, message_cn: &str, wait: Duration)
     r
 }
 
-fn bad_param(what: &str) -> Response {
-    error(12005, &format!("Invalid parameter: {what}."), &format!("参数错误:{what}"))
+/// A request the fake refuses after authentication: the vendor's code and messages.
+struct Refusal {
+    code: i64,
+    message: String,
+    message_cn: String,
+}
+
+fn bad_param(what: &str) -> Refusal {
+    Refusal { code: 12005, message: format!("Invalid parameter: {what}."), message_cn: format!("参数错误:{what}") }
 }
 
 async fn list(
@@ -207,7 +214,7 @@ async fn list(
         Ok(r) => r,
         Err(r) => {
             ctx.counters.incr("bad_parameters");
-            r
+            error(r.code, &r.message, &r.message_cn)
         }
     }
 }
@@ -228,14 +235,14 @@ fn check_quota(st: &FakeState) -> Result<(), QuotaRefusal> {
     verdict
 }
 
-fn int_param(q: &HashMap<String, String>, key: &str) -> Result<Option<i64>, Response> {
+fn int_param(q: &HashMap<String, String>, key: &str) -> Result<Option<i64>, Refusal> {
     match q.get(key).map(|s| s.trim()) {
         None | Some("") => Ok(None),
         Some(v) => v.parse::<i64>().map(Some).map_err(|_| bad_param(&format!("{key} must be an integer"))),
     }
 }
 
-fn date_param(q: &HashMap<String, String>, key: &str) -> Result<Date, Response> {
+fn date_param(q: &HashMap<String, String>, key: &str) -> Result<Date, Refusal> {
     let v = q.get(key).ok_or_else(|| bad_param(&format!("{key} is required")))?;
     if v.len() != 10 {
         return Err(bad_param(&format!("{key} must be YYYY-MM-DD")));
@@ -243,15 +250,15 @@ fn date_param(q: &HashMap<String, String>, key: &str) -> Result<Date, Response> 
     v.parse::<Date>().map_err(|_| bad_param(&format!("{key} must be YYYY-MM-DD")))
 }
 
-fn answer_list(st: &FakeState, q: &HashMap<String, String>, base: &str) -> Result<Response, Response> {
+fn answer_list(st: &FakeState, q: &HashMap<String, String>, base: &str) -> Result<Response, Refusal> {
     let ctx = &st.ctx;
     let account = int_param(q, "account_id")?.ok_or_else(|| bad_param("account_id is required"))?;
     if account != ACCOUNT_ID {
-        return Err(error(
-            11014,
-            "The API you requested is out of the scope of authority.",
-            "您请求的账号超出了授权范围",
-        ));
+        return Err(Refusal {
+            code: 11014,
+            message: "The API you requested is out of the scope of authority.".into(),
+            message_cn: "您请求的账号超出了授权范围".into(),
+        });
     }
     let page_size = int_param(q, "page_size")?.ok_or_else(|| bad_param("page_size is required"))?;
     if page_size < 1 || page_size > st.max_page_size {
