@@ -14,19 +14,19 @@ use tokio::task::JoinSet;
 
 /// Runs one source's sync. The server uses [`EngineRunner`]; tests plug in their own.
 pub trait SyncRunner: Send + Sync + 'static {
-    /// Sync `source` once, to completion.
-    fn run_source(&self, source: String) -> BoxFuture<'static, SyncReport>;
+    /// Sync `source` once; once `stop` turns true, wind down (start no new window).
+    fn run_source(&self, source: String, stop: watch::Receiver<bool>) -> BoxFuture<'static, SyncReport>;
 }
 
 /// [`SyncRunner`] over the sync engine.
 pub struct EngineRunner(pub Arc<Engine>);
 
 impl SyncRunner for EngineRunner {
-    fn run_source(&self, source: String) -> BoxFuture<'static, SyncReport> {
+    fn run_source(&self, source: String, stop: watch::Receiver<bool>) -> BoxFuture<'static, SyncReport> {
         let engine = self.0.clone();
         Box::pin(async move {
             let options = SyncOptions { sources: vec![source], ..SyncOptions::default() };
-            engine.run(&options, &NoProgress).await
+            engine.run_until(&options, &NoProgress, stop).await
         })
     }
 }
@@ -61,6 +61,7 @@ pub struct Scheduler {
     running: Mutex<HashSet<String>>,
     tasks: Mutex<JoinSet<()>>,
     metrics: Arc<Metrics>,
+    stop: watch::Sender<bool>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -89,6 +90,7 @@ impl Scheduler {
             running: Mutex::new(HashSet::new()),
             tasks: Mutex::new(JoinSet::new()),
             metrics,
+            stop: watch::channel(false).0,
         })
     }
 
@@ -115,7 +117,7 @@ impl Scheduler {
         }
         self.metrics.set_running(source, true);
         let guard = RunningGuard { scheduler: self.clone(), source: source.to_string() };
-        let run = self.runner.run_source(source.to_string());
+        let run = self.runner.run_source(source.to_string(), self.stop.subscribe());
         let metrics = self.metrics.clone();
         let mut tasks = lock(&self.tasks);
         while tasks.try_join_next().is_some() {}
@@ -164,8 +166,9 @@ impl Scheduler {
         }
     }
 
-    /// Wait up to `grace` for running syncs, then abort what is left.
+    /// Tell running syncs to stop, wait up to `grace` for them, then abort what is left.
     pub async fn shutdown(&self, grace: Duration) {
+        self.stop.send_replace(true);
         let mut tasks = std::mem::take(&mut *lock(&self.tasks));
         if tasks.is_empty() {
             return;

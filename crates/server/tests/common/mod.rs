@@ -10,7 +10,11 @@ use futures::future::BoxFuture;
 use huadan_config::Config;
 use huadan_model::{Agent, CallRecord, Direction, Disposition, Instant, Provider, Sentence, Transcript, TranscriptStatus};
 use huadan_server::{AppState, SyncRunner};
-use huadan_store::{Batch, DynStore, SyncState};
+use futures::stream::{self, BoxStream};
+use huadan_store::{
+    Batch, CallFilter, CallPage, CallQuery, DynStore, GroupBy, SourceStatus, StatsRow, Store, StoreError, SyncState,
+    WriteStats,
+};
 use huadan_sync::{SourceReport, SyncReport};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -150,6 +154,8 @@ pub struct GateRunner {
     pub concurrent: AtomicUsize,
     pub max_concurrent: AtomicUsize,
     pub run_for: Option<Duration>,
+    /// Whether a gated run ends early when told to stop (a well-behaved engine).
+    pub honour_stop: bool,
     gate: tokio::sync::Semaphore,
 }
 
@@ -161,6 +167,7 @@ impl Default for GateRunner {
             concurrent: AtomicUsize::new(0),
             max_concurrent: AtomicUsize::new(0),
             run_for: None,
+            honour_stop: false,
             gate: tokio::sync::Semaphore::new(0),
         }
     }
@@ -178,6 +185,10 @@ impl GateRunner {
     pub fn timed(d: Duration) -> Arc<Self> {
         Arc::new(GateRunner { run_for: Some(d), ..GateRunner::default() })
     }
+    /// Runs wait for `release` or for the scheduler's stop signal.
+    pub fn stoppable() -> Arc<Self> {
+        Arc::new(GateRunner { honour_stop: true, ..GateRunner::default() })
+    }
     /// Let `n` waiting runs finish.
     pub fn release(&self, n: usize) {
         self.gate.add_permits(n);
@@ -185,7 +196,7 @@ impl GateRunner {
 }
 
 impl SyncRunner for Gate {
-    fn run_source(&self, source: String) -> BoxFuture<'static, SyncReport> {
+    fn run_source(&self, source: String, mut stop: tokio::sync::watch::Receiver<bool>) -> BoxFuture<'static, SyncReport> {
         let me = self.0.clone();
         Box::pin(async move {
             me.started.fetch_add(1, Ordering::SeqCst);
@@ -193,6 +204,12 @@ impl SyncRunner for Gate {
             me.max_concurrent.fetch_max(now, Ordering::SeqCst);
             match me.run_for {
                 Some(d) => tokio::time::sleep(d).await,
+                None if me.honour_stop => {
+                    tokio::select! {
+                        p = me.gate.acquire() => p.unwrap().forget(),
+                        _ = stop.wait_for(|s| *s) => {}
+                    }
+                }
                 None => me.gate.acquire().await.unwrap().forget(),
             }
             me.concurrent.fetch_sub(1, Ordering::SeqCst);
@@ -283,3 +300,42 @@ pub fn same_record(a: &CallRecord, b: &CallRecord) -> bool {
     b.synced_at = None;
     a == b
 }
+
+/// A store whose every read fails, with a detail that must not reach clients.
+pub struct BrokenStore {
+    pub export_after: usize,
+}
+
+fn broken() -> StoreError {
+    StoreError::Db("disk on fire at /secret/path".into())
+}
+
+#[async_trait::async_trait]
+impl Store for BrokenStore {
+    async fn commit(&self, _: Batch) -> Result<WriteStats, StoreError> {
+        Err(broken())
+    }
+    async fn load_state(&self, _: &str) -> Result<Option<SyncState>, StoreError> {
+        Err(broken())
+    }
+    async fn sources(&self) -> Result<Vec<SourceStatus>, StoreError> {
+        Err(broken())
+    }
+    async fn calls(&self, _: &CallQuery) -> Result<CallPage, StoreError> {
+        Err(broken())
+    }
+    async fn call(&self, _: &str) -> Result<Option<CallRecord>, StoreError> {
+        Err(broken())
+    }
+    async fn count(&self, _: &CallFilter) -> Result<u64, StoreError> {
+        Err(broken())
+    }
+    async fn stats(&self, _: &CallFilter, _: GroupBy, _: &jiff::tz::TimeZone) -> Result<Vec<StatsRow>, StoreError> {
+        Err(broken())
+    }
+    fn export(&self, _: CallFilter) -> BoxStream<'static, Result<CallRecord, StoreError>> {
+        let good = seed_records().into_iter().take(self.export_after).map(Ok);
+        Box::pin(stream::iter(good.chain(std::iter::once(Err(broken())))))
+    }
+}
+
