@@ -7,7 +7,8 @@
 //!   41001 / 40014 / 42001 — all with HTTP 200.
 //! * Limits: WeCom's base frequency limit, per corp and API, 10,000 calls a minute and
 //!   150,000 an hour (fixed windows; `wecom.requests_per_minute` /
-//!   `wecom.requests_per_hour` override them for tests) → 45009.
+//!   `wecom.requests_per_hour` override them for tests; `gettoken` has its own minute
+//!   window, `wecom.gettoken_per_minute`) → 45009.
 //! * Traps: a closed range; `end < start` or a start in the future → 600018; a span over
 //!   30 days (inclusive) is **silently cut** to the 30 days before `end_time`
 //!   (`spans_truncated`); `limit` over 100 is treated as 100; no record id; durations
@@ -106,6 +107,7 @@ pub fn fake(ctx: FakeContext) -> Fake {
     let (corp_id, corp_secret) = credentials(seed);
     let per_minute = option::<u32>(&ctx, "wecom.requests_per_minute").unwrap_or(10_000);
     let per_hour = option::<u32>(&ctx, "wecom.requests_per_hour").unwrap_or(150_000);
+    let gettoken_per_minute = option::<u32>(&ctx, "wecom.gettoken_per_minute").unwrap_or(per_minute);
     let state = Arc::new(FakeState {
         roster: generate::roster(seed, ROSTER),
         tokens: Mutex::new(Tokens { current: None, uses: 0, expired: BTreeSet::new(), minted: 0 }),
@@ -113,7 +115,7 @@ pub fn fake(ctx: FakeContext) -> Fake {
         phone_as_string: ctx.flag("wecom.phone_as_string"),
         list_minute: FakeQuota::new(None, Some(per_minute), ctx.limits),
         list_hour: Mutex::new(HourWindow { epoch: std::time::Instant::now(), hour: 0, count: 0, limit: per_hour }),
-        token_minute: FakeQuota::new(None, Some(per_minute), ctx.limits),
+        token_minute: FakeQuota::new(None, Some(gettoken_per_minute), ctx.limits),
         corp_id: corp_id.clone(),
         corp_secret: corp_secret.clone(),
         ctx,

@@ -345,6 +345,19 @@ async fn wecom_callee_phone_number_or_string() {
         }
     }
     assert!(numbers > 10 && strings > 10 && landlines > 5, "{numbers} {strings} {landlines}");
+    // A naive wire type with `phone: String` cannot read what the fake serves.
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct StrictCallee {
+        phone: Option<String>,
+    }
+    let strict_failures = got
+        .records
+        .iter()
+        .flat_map(|r| r.raw["callee"].as_array().unwrap().clone())
+        .filter(|c| serde_json::from_value::<StrictCallee>(c.clone()).is_err())
+        .count();
+    assert_eq!(strict_failures, numbers);
 }
 
 #[tokio::test]
@@ -440,4 +453,43 @@ async fn wecom_probe_proves_credentials_without_a_time_range() {
     assert_eq!(s.count("bad_ranges"), 0);
     let e = client_for(&s.url, &s.corp_id, "wrong").probe().await.unwrap_err();
     assert_eq!((e.code().as_str(), e.class()), ("40001", ErrorClass::Fatal));
+}
+
+#[tokio::test]
+async fn wecom_gettoken_per_request_is_rate_limited_cached_token_is_not() {
+    let opts =
+        || Opts { calls_per_day: 1000, options: vec![("wecom.gettoken_per_minute", "20".into())], ..Opts::default() };
+    // Naive: one gettoken per page — WeCom's gettoken limit answers 45009 on the 21st.
+    let s = serve(opts()).await;
+    let http = reqwest::Client::new();
+    let mut refused = 0;
+    for _ in 0..30 {
+        let v: serde_json::Value = http
+            .get(format!("{}/cgi-bin/gettoken", s.url))
+            .query(&[("corpid", s.corp_id.as_str()), ("corpsecret", s.corp_secret.as_str())])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        refused += (v["errcode"] == 45009) as u32;
+    }
+    assert_eq!(refused, 10);
+    // The client: 60+ pages on one token, under the same limit.
+    let s = serve(opts()).await;
+    let range = last(s.now(), days(9));
+    let got = sync(&s.client(), range, s.now(), 0).await.unwrap();
+    assert!(got.requests > 30);
+    assert_eq!(got.records.len() as u64, s.expected(range));
+    assert_eq!(s.count("gettoken_requests"), 1);
+}
+
+#[tokio::test]
+async fn wecom_no_limits_admits_everything() {
+    let s = serve(Opts { options: vec![("wecom.requests_per_minute", "2".into())], limits: false, ..Opts::default() })
+        .await;
+    let got = sync(&s.client(), last(s.now(), days(3)), s.now(), 0).await.unwrap();
+    assert!(got.requests > 2);
+    assert_eq!(s.count("rate_limited"), 0);
 }
