@@ -122,7 +122,10 @@ async fn transcript_search_finds_chinese_phrases_of_any_length() {
     assert_eq!(ids(&s, text("_")).await, ["ccc-a:c000005"]);
     assert_eq!(ids(&s, text("%%%")).await, Vec::<String>::new());
     // Combined with another filter.
-    assert_eq!(ids(&s, CallFilter { text: Some("价格".into()), directions: vec![Direction::Inbound], ..f() }).await, ["ccc-a:c000004"]);
+    assert_eq!(
+        ids(&s, CallFilter { text: Some("价格".into()), directions: vec![Direction::Inbound], ..f() }).await,
+        ["ccc-a:c000004"]
+    );
     assert_eq!(s.count(&text("价")).await.unwrap(), 2);
 }
 
@@ -258,7 +261,8 @@ async fn stats_by_every_grouping() {
     assert_eq!(utc[0].calls, 24 + 20, "hours 0..=23 of ccc and all of tanma (00:30..19:30)");
 
     // Filters apply to stats.
-    let only_b = s.stats(&CallFilter { sources: vec!["tanma-b".into()], ..f() }, GroupBy::Source, &shanghai).await.unwrap();
+    let only_b =
+        s.stats(&CallFilter { sources: vec!["tanma-b".into()], ..f() }, GroupBy::Source, &shanghai).await.unwrap();
     assert_eq!(only_b.len(), 1);
 }
 

@@ -88,9 +88,13 @@ async fn records_and_checkpoint_commit_together() {
 async fn a_failed_batch_leaves_neither_records_nor_checkpoint() {
     let (_d, s) = store().await;
     // A committed baseline.
-    s.commit(Batch { source: "src".into(), records: vec![rec("src", Provider::Tanma, 1, 0)], state: Some(state("src", 60)) })
-        .await
-        .unwrap();
+    s.commit(Batch {
+        source: "src".into(),
+        records: vec![rec("src", Provider::Tanma, 1, 0)],
+        state: Some(state("src", 60)),
+    })
+    .await
+    .unwrap();
 
     // Mid-batch failure: the third record violates a constraint (empty id).
     let mut bad = rec("src", Provider::Tanma, 3, 120);
@@ -137,8 +141,13 @@ async fn migrations_are_recorded_and_reopening_keeps_the_data() {
     let s = SqliteStore::open(&path).await.unwrap();
     assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 1);
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let versions: Vec<u32> =
-        conn.prepare("SELECT version FROM schema_migrations").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    let versions: Vec<u32> = conn
+        .prepare("SELECT version FROM schema_migrations")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     assert_eq!(versions, [1]);
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");

@@ -26,17 +26,14 @@ CREATE TABLE calls (
 CREATE INDEX calls_started ON calls (started_at, id);
 -- The common "one source over a time range" page.
 CREATE INDEX calls_source_started ON calls (source, started_at, id);
-CREATE INDEX calls_provider_started ON calls (provider, started_at, id);
 CREATE INDEX calls_agent_started ON calls (agent_id, started_at);
 CREATE INDEX calls_agent_name ON calls (agent_name);
-CREATE INDEX calls_disposition_started ON calls (disposition, started_at);
-CREATE INDEX calls_caller ON calls (caller_number);
-CREATE INDEX calls_callee ON calls (callee_number);
 
--- The whole record as JSON (with `synced_at` left out: it lives in `calls`).
+-- The whole record as JSON (with `synced_at` left out: it lives in `calls`), stored
+-- Snappy-compressed behind a `Z` tag byte (plain JSON bodies are read too).
 CREATE TABLE call_bodies (
     seq     INTEGER PRIMARY KEY,
-    record  TEXT NOT NULL
+    record  BLOB NOT NULL
 );
 
 -- Transcript text of the records that have one (sentences joined by newlines).
@@ -46,24 +43,15 @@ CREATE TABLE call_transcripts (
 );
 
 -- Transcript search: trigram tokens match any substring of three characters or more,
--- Chinese included. Kept in step with `call_transcripts` by the triggers below.
+-- Chinese included. Kept in step with `call_transcripts` by the store's write path in
+-- the same transaction (not by triggers: a trigger makes every statement open a
+-- savepoint, and FTS5 flushes a tiny index segment at every savepoint).
 CREATE VIRTUAL TABLE calls_fts USING fts5(
     text,
     content = 'call_transcripts',
     content_rowid = 'seq',
     tokenize = 'trigram'
 );
-
-CREATE TRIGGER call_transcripts_ai AFTER INSERT ON call_transcripts BEGIN
-    INSERT INTO calls_fts (rowid, text) VALUES (new.seq, new.text);
-END;
-CREATE TRIGGER call_transcripts_ad AFTER DELETE ON call_transcripts BEGIN
-    INSERT INTO calls_fts (calls_fts, rowid, text) VALUES ('delete', old.seq, old.text);
-END;
-CREATE TRIGGER call_transcripts_au AFTER UPDATE ON call_transcripts BEGIN
-    INSERT INTO calls_fts (calls_fts, rowid, text) VALUES ('delete', old.seq, old.text);
-    INSERT INTO calls_fts (rowid, text) VALUES (new.seq, new.text);
-END;
 
 -- One row per source: the engine's SyncState as JSON, with the fields people query.
 CREATE TABLE sync_state (

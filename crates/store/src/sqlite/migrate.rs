@@ -24,21 +24,25 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
          )",
     )
     .map_err(db(0))?;
-    let current: u32 = conn
-        .query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| r.get(0))
-        .map_err(db(0))?;
+    let current: u32 =
+        conn.query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| r.get(0)).map_err(db(0))?;
     if current > LATEST {
         return Err(StoreError::Migration {
             version: current,
-            message: format!("the database was written by a newer huadan (schema {current}, this build knows {LATEST}); upgrade huadan"),
+            message: format!(
+                "the database was written by a newer huadan (schema {current}, this build knows {LATEST}); upgrade huadan"
+            ),
         });
     }
     for &(version, name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v > current) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db(version))?;
         tx.execute_batch(sql).map_err(db(version))?;
         let now = jiff::Timestamp::now().as_millisecond();
-        tx.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)", params![version, name, now])
-            .map_err(db(version))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            params![version, name, now],
+        )
+        .map_err(db(version))?;
         tx.commit().map_err(db(version))?;
         tracing::info!(version, name, "applied store migration");
     }

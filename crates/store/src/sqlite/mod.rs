@@ -12,7 +12,9 @@ mod read;
 mod write;
 
 use crate::content;
-use crate::{Batch, CallFilter, CallPage, CallQuery, GroupBy, SourceStatus, StatsRow, Store, StoreError, SyncState, WriteStats};
+use crate::{
+    Batch, CallFilter, CallPage, CallQuery, GroupBy, SourceStatus, StatsRow, Store, StoreError, SyncState, WriteStats,
+};
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::{self, BoxStream};
@@ -58,7 +60,11 @@ fn configure(conn: &Connection, writer: bool) -> Result<(), rusqlite::Error> {
          PRAGMA mmap_size = 268435456;",
     )?;
     if writer {
-        conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA journal_size_limit = 67108864;")?;
+        // A larger WAL before each automatic checkpoint: index pages dirtied by several
+        // batches are copied back once, and fsyncs are rarer.
+        conn.execute_batch(
+            "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 16384; PRAGMA journal_size_limit = 134217728;",
+        )?;
     } else {
         conn.execute_batch("PRAGMA cache_size = -32768; PRAGMA query_only = ON;")?;
     }
@@ -77,10 +83,10 @@ impl SqliteStore {
         if path.as_os_str().is_empty() {
             return Err(StoreError::BadUrl("sqlite://".into()));
         }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.is_dir() {
-                return Err(open_err(&path, format!("the directory {} does not exist", dir.display())));
-            }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.is_dir()
+        {
+            return Err(open_err(&path, format!("the directory {} does not exist", dir.display())));
         }
         let mut writer = Connection::open(&path).map_err(|e| open_err(&path, e))?;
         let mode: String =
@@ -92,7 +98,8 @@ impl SqliteStore {
         migrate::migrate(&mut writer)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
-            let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+            let flags =
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
             let conn = Connection::open_with_flags(&path, flags).map_err(|e| open_err(&path, e))?;
             configure(&conn, false).map_err(|e| open_err(&path, e))?;
             readers.push(conn);
@@ -142,7 +149,7 @@ impl Store for SqliteStore {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             // Serialise and hash before taking the writer, so concurrent callers overlap.
-            let encoded = batch.records.into_iter().map(content::encode).collect::<Result<Vec<_>, _>>()?;
+            let encoded = content::encode_all(batch.records)?;
             let now = jiff::Timestamp::now().as_millisecond();
             let mut conn = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
             write::commit(&mut conn, &batch.source, &encoded, batch.state.as_ref(), now)
@@ -175,7 +182,12 @@ impl Store for SqliteStore {
         self.read(move |c| read::count(c, &filter)).await
     }
 
-    async fn stats(&self, filter: &CallFilter, by: GroupBy, tz: &jiff::tz::TimeZone) -> Result<Vec<StatsRow>, StoreError> {
+    async fn stats(
+        &self,
+        filter: &CallFilter,
+        by: GroupBy,
+        tz: &jiff::tz::TimeZone,
+    ) -> Result<Vec<StatsRow>, StoreError> {
         let (filter, tz) = (filter.clone(), tz.clone());
         self.read(move |c| read::stats(c, &filter, by, &tz)).await
     }

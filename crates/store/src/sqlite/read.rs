@@ -23,7 +23,12 @@ pub(crate) fn calls(conn: &Connection, q: &CallQuery) -> Result<CallPage, StoreE
 }
 
 /// One page after `after` (exclusive).
-pub(crate) fn page(conn: &Connection, f: &CallFilter, after: Option<&Position>, limit: usize) -> Result<CallPage, StoreError> {
+pub(crate) fn page(
+    conn: &Connection,
+    f: &CallFilter,
+    after: Option<&Position>,
+    limit: usize,
+) -> Result<CallPage, StoreError> {
     let mut w: Where = filter::build(f);
     if let Some(p) = after {
         w.and_clause(|w| {
@@ -55,7 +60,11 @@ pub(crate) fn page(conn: &Connection, f: &CallFilter, after: Option<&Position>, 
         let id: String = row.get(0).map_err(db)?;
         let started_ms: i64 = row.get(1).map_err(db)?;
         let synced_ms: i64 = row.get(2).map_err(db)?;
-        let body = row.get_ref(3).map_err(db)?.as_str().map_err(|e| StoreError::Corrupt { id: id.clone(), message: e.to_string() })?;
+        let body = row
+            .get_ref(3)
+            .map_err(db)?
+            .as_bytes()
+            .map_err(|e| StoreError::Corrupt { id: id.clone(), message: e.to_string() })?;
         items.push(content::decode(&id, body, synced_ms)?);
         last = Some(Position { started_ms, id });
     }
@@ -65,7 +74,7 @@ pub(crate) fn page(conn: &Connection, f: &CallFilter, after: Option<&Position>, 
 
 /// One record by id.
 pub(crate) fn call(conn: &Connection, id: &str) -> Result<Option<CallRecord>, StoreError> {
-    let found: Option<(i64, String)> = conn
+    let found: Option<(i64, Vec<u8>)> = conn
         .prepare_cached("SELECT c.synced_at, b.record FROM calls c JOIN call_bodies b ON b.seq = c.seq WHERE c.id = ?1")
         .map_err(db)?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -78,12 +87,17 @@ pub(crate) fn call(conn: &Connection, id: &str) -> Result<Option<CallRecord>, St
 pub(crate) fn count(conn: &Connection, f: &CallFilter) -> Result<u64, StoreError> {
     let w = filter::build(f);
     let sql = format!("SELECT count(*) FROM calls c WHERE {}", w.sql());
-    let n: i64 = conn.prepare_cached(&sql).map_err(db)?.query_row(params_from_iter(w.params.iter()), |r| r.get(0)).map_err(db)?;
+    let n: i64 = conn
+        .prepare_cached(&sql)
+        .map_err(db)?
+        .query_row(params_from_iter(w.params.iter()), |r| r.get(0))
+        .map_err(db)?;
     Ok(n.max(0) as u64)
 }
 
 fn decode_state(source: &str, json: &str) -> Result<SyncState, StoreError> {
-    serde_json::from_str(json).map_err(|e| StoreError::Corrupt { id: format!("sync state of {source}"), message: e.to_string() })
+    serde_json::from_str(json)
+        .map_err(|e| StoreError::Corrupt { id: format!("sync state of {source}"), message: e.to_string() })
 }
 
 /// One source's state.
@@ -120,7 +134,12 @@ pub(crate) fn sources(conn: &Connection) -> Result<Vec<SourceStatus>, StoreError
 }
 
 /// Stream the matching rows' few columns through an [`Aggregator`].
-pub(crate) fn stats(conn: &Connection, f: &CallFilter, by: GroupBy, tz: &jiff::tz::TimeZone) -> Result<Vec<StatsRow>, StoreError> {
+pub(crate) fn stats(
+    conn: &Connection,
+    f: &CallFilter,
+    by: GroupBy,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Vec<StatsRow>, StoreError> {
     let mut agg = Aggregator::new(by, tz);
     let key = match by {
         GroupBy::Provider => "c.provider",

@@ -37,9 +37,16 @@ pub(crate) fn commit(
                  WHERE seq = ?1",
             )
             .map_err(db)?;
-        let mut put_body = tx.prepare_cached("INSERT OR REPLACE INTO call_bodies (seq, record) VALUES (?1, ?2)").map_err(db)?;
+        let mut put_body =
+            tx.prepare_cached("INSERT OR REPLACE INTO call_bodies (seq, record) VALUES (?1, ?2)").map_err(db)?;
+        // The FTS index is external-content: removing a row needs its old text.
+        let mut old_text = tx.prepare_cached("SELECT text FROM call_transcripts WHERE seq = ?1").map_err(db)?;
         let mut del_text = tx.prepare_cached("DELETE FROM call_transcripts WHERE seq = ?1").map_err(db)?;
         let mut put_text = tx.prepare_cached("INSERT INTO call_transcripts (seq, text) VALUES (?1, ?2)").map_err(db)?;
+        let mut fts_del = tx
+            .prepare_cached("INSERT INTO calls_fts (calls_fts, rowid, text) VALUES ('delete', ?1, ?2)")
+            .map_err(db)?;
+        let mut fts_put = tx.prepare_cached("INSERT INTO calls_fts (rowid, text) VALUES (?1, ?2)").map_err(db)?;
 
         for r in records {
             let found: Option<(i64, Vec<u8>)> =
@@ -67,7 +74,11 @@ pub(crate) fn commit(
                             now_ms
                         ])
                         .map_err(|e| record_error(&r.id, e))?;
-                    del_text.execute([seq]).map_err(db)?;
+                    let old: Option<String> = old_text.query_row([seq], |row| row.get(0)).optional().map_err(db)?;
+                    if let Some(old) = old {
+                        fts_del.execute(params![seq, old]).map_err(db)?;
+                        del_text.execute([seq]).map_err(db)?;
+                    }
                     stats.updated += 1;
                     seq
                 }
@@ -96,6 +107,7 @@ pub(crate) fn commit(
             put_body.execute(params![seq, r.body]).map_err(db)?;
             if let Some(text) = &r.transcript {
                 put_text.execute(params![seq, text]).map_err(db)?;
+                fts_put.execute(params![seq, text]).map_err(db)?;
             }
         }
     }
@@ -115,7 +127,8 @@ fn write_state(conn: &Connection, source: &str, state: &SyncState, now_ms: i64) 
     if state.source.is_empty() {
         state.source = source.to_string();
     }
-    let json = serde_json::to_string(&state).map_err(|e| StoreError::Db(format!("sync state cannot be serialised: {e}")))?;
+    let json =
+        serde_json::to_string(&state).map_err(|e| StoreError::Db(format!("sync state cannot be serialised: {e}")))?;
     conn.prepare_cached(
         "INSERT INTO sync_state (source, state, checkpoint, last_success, last_error, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -132,6 +145,8 @@ fn write_state(conn: &Connection, source: &str, state: &SyncState, now_ms: i64) 
             now_ms
         ])
     })
-    .map_err(|e| StoreError::Db(format!("sync state of `{source}` cannot be written ({e}); the whole batch was rolled back")))?;
+    .map_err(|e| {
+        StoreError::Db(format!("sync state of `{source}` cannot be written ({e}); the whole batch was rolled back"))
+    })?;
     Ok(())
 }

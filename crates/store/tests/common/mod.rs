@@ -20,12 +20,13 @@ pub fn at(secs: i64) -> huadan_model::Instant {
 /// A plain record.
 pub fn rec(source: &str, provider: Provider, n: u32, secs: i64) -> CallRecord {
     let mut r = CallRecord::new(source, provider, &format!("c{n:06}"), at(secs));
-    r.direction = if n % 2 == 0 { Direction::Inbound } else { Direction::Outbound };
-    r.disposition = if n % 3 == 0 { Disposition::NoAnswer } else { Disposition::Answered };
+    r.direction = if n.is_multiple_of(2) { Direction::Inbound } else { Direction::Outbound };
+    r.disposition = if n.is_multiple_of(3) { Disposition::NoAnswer } else { Disposition::Answered };
     r.talk_seconds = Some(if r.disposition == Disposition::Answered { i64::from(n % 100) } else { 0 });
     r.caller.number = Some(format!("138{n:08}"));
     r.callee.number = Some(format!("0216{n:07}"));
-    r.agent = Some(Agent { id: Some(format!("a{}", n % 4)), name: Some(format!("坐席{}", n % 4)), ..Agent::default() });
+    r.agent =
+        Some(Agent { id: Some(format!("a{}", n % 4)), name: Some(format!("坐席{}", n % 4)), ..Agent::default() });
     r.raw = serde_json::json!({ "id": n, "vendor": provider.as_str() });
     r
 }
@@ -37,7 +38,12 @@ pub fn with_text(mut r: CallRecord, lines: &[&str]) -> CallRecord {
         sentences: lines
             .iter()
             .enumerate()
-            .map(|(i, t)| Sentence { begin_ms: i as i64 * 1000, end_ms: i as i64 * 1000 + 900, channel: Some("0".into()), text: t.to_string() })
+            .map(|(i, t)| Sentence {
+                begin_ms: i as i64 * 1000,
+                end_ms: i as i64 * 1000 + 900,
+                channel: Some("0".into()),
+                text: t.to_string(),
+            })
             .collect(),
     });
     r
