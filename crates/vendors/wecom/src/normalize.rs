@@ -100,7 +100,8 @@ pub fn normalize(source: &str, account: Option<&str>, raw: &serde_json::Value) -
         if rec.caller.duration == 0 && rec.call_type != 2 { rec.total_duration } else { rec.caller.duration };
     let talk = minutes(caller_minutes)?;
     out.talk_seconds = Some(talk);
-    out.total_seconds = Some(talk);
+    // `total_seconds` (start to end) stays unknown: WeCom gives no ring time, and its
+    // `total_duration` is a sum over participants, not a span of time (kept in `raw`).
 
     let mut participants = Vec::with_capacity(rec.callee.len() + 1);
     participants.push(Participant {
