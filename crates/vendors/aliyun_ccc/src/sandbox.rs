@@ -312,6 +312,7 @@ impl Sandbox {
                 );
             }
             self.check_nonce(&header("x-acs-signature-nonce"))?;
+            self.ctx.counters.incr("signed_acs3");
             Ok(Verified { action: header("x-acs-action"), version: header("x-acs-version") })
         } else if let Some(signature) = params.get("Signature") {
             let p = |k: &str| params.get(k).cloned().unwrap_or_default();
@@ -339,6 +340,7 @@ impl Sandbox {
                 );
             }
             self.check_nonce(&p("SignatureNonce"))?;
+            self.ctx.counters.incr("signed_v1");
             Ok(Verified { action: p("Action"), version: p("Version") })
         } else {
             bad(

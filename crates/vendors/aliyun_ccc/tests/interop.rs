@@ -1,5 +1,6 @@
-//! The official SDK (`alibabacloud-ccc20200701`, ACS3-HMAC-SHA256) against the fake:
-//! right credentials → every record of the window; wrong secret → `SignatureDoesNotMatch`.
+//! The official SDKs against the fake — `alibabacloud-ccc20200701` (ACS3-HMAC-SHA256) and
+//! `aliyun-python-sdk-core` (RPC signature v1, HMAC-SHA1): right credentials → every
+//! record of the window; wrong secret → `SignatureDoesNotMatch`.
 
 mod common;
 
@@ -18,7 +19,7 @@ fn python() -> Option<String> {
     }
 }
 
-fn run_sdk(py: &str, s: &Served, secret: &str, w: &Window) -> serde_json::Value {
+fn run_sdk(py: &str, s: &Served, secret: &str, w: &Window, mode: &str) -> serde_json::Value {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../tests/python/aliyun_ccc_interop.py");
     let out = Command::new(py)
         .arg(script)
@@ -28,6 +29,7 @@ fn run_sdk(py: &str, s: &Served, secret: &str, w: &Window) -> serde_json::Value 
         .arg(huadan_aliyun_ccc::sandbox::INSTANCE_ID)
         .arg(w.start.as_millisecond().to_string())
         .arg(w.end.as_millisecond().to_string())
+        .arg(mode)
         .output()
         .expect("run python");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -48,18 +50,28 @@ async fn aliyun_official_sdk_interop() {
         let w = Window::new(t("2024-06-12T01:00:00Z"), t("2024-06-12T04:00:00Z"));
         let expected = expected_ids(&s, &w).len() as u64;
         assert!(expected > 100);
-        let (py2, s_ref) = (py.clone(), &s);
-        let ok = tokio::task::block_in_place(|| run_sdk(&py2, s_ref, &s_ref.secret, &w));
-        assert_eq!(ok["ok"], true, "{ok}");
-        assert_eq!(ok["total"], expected, "{ok}");
-        assert_eq!(ok["records"], expected, "{ok}");
-        assert_eq!(ok["unique"], expected, "{ok}");
-        assert!(ok["first"]["ContactId"].as_str().unwrap().starts_with("job-"));
-        assert!(s.ctx.counters.get("auth_failures") == 0);
+        for mode in ["acs3", "v1"] {
+            let failures_before = s.ctx.counters.get("auth_failures");
+            let ok = tokio::task::block_in_place(|| run_sdk(&py, &s, &s.secret, &w, mode));
+            assert_eq!(ok["ok"], true, "{mode}: {ok}");
+            assert_eq!(ok["total"], expected, "{mode}: {ok}");
+            assert_eq!(ok["records"], expected, "{mode}: {ok}");
+            assert_eq!(ok["unique"], expected, "{mode}: {ok}");
+            assert!(ok["first"]["ContactId"].as_str().unwrap().starts_with("job-"));
+            assert_eq!(s.ctx.counters.get("auth_failures"), failures_before, "{mode}");
+            // The SDK really used the scheme under test.
+            let scheme = if mode == "v1" { "signed_v1" } else { "signed_acs3" };
+            assert!(
+                s.ctx.counters.get(scheme) >= ok["pages"].as_u64().unwrap(),
+                "{mode}: {:?}",
+                s.ctx.counters.snapshot()
+            );
 
-        let bad = tokio::task::block_in_place(|| run_sdk(&py, &s, "wrong-secret", &w));
-        assert_eq!(bad["ok"], false, "{bad}");
-        assert_eq!(bad["code"], "SignatureDoesNotMatch", "{bad}");
-        assert_eq!(bad["status"], 400, "{bad}");
+            let bad = tokio::task::block_in_place(|| run_sdk(&py, &s, "wrong-secret", &w, mode));
+            assert_eq!(bad["ok"], false, "{mode}: {bad}");
+            assert_eq!(bad["code"], "SignatureDoesNotMatch", "{mode}: {bad}");
+            assert_eq!(bad["status"], 400, "{mode}: {bad}");
+            assert!(s.ctx.counters.get("auth_failures") > failures_before, "{mode}");
+        }
     }
 }
