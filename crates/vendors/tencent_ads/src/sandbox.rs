@@ -10,10 +10,13 @@
 //! * `search_after` (page ignored when it is set) returns records *strictly* later
 //!   than the given second, so calls sharing the boundary second are lost by a naive
 //!   client; page numbers work without it; records are ordered by start time;
-//! * the per-minute quota (default 1000, [`FakeQuota`]); over it the app is **locked
+//! * the per-minute quota (default 1000 a minute: the vendor's FAQ gives every app
+//!   1000 requests a minute per interface by default, so the demo's 30-day sync of
+//!   about 60 pages is far below it; [`FakeQuota`]); over it the app is **locked
 //!   out** (default 300 s): 11017 on the breach, 11008 while locked, with a
 //!   `Retry-After` header giving the seconds left;
-//! * `--faults`: `ratelimit` answers 11016 / 11019, `token_expiry` 11000;
+//! * `--faults`: `ratelimit` answers 11016 / 11019 (with `Retry-After: 1`),
+//!   `token_expiry` 11000; `http500` / `timeout` as every fake does;
 //! * a record with an update (`update` fault) first shows no recording (answered
 //!   calls) or no lead id (others); after its update time it shows them;
 //! * `call_record_url` is served only within 7 days of the call's end.
@@ -178,7 +181,12 @@ async fn list(
                 Duration::from_secs(1),
             )
         } else {
-            error(11019, "Your request is much too frequent.", "您的请求过于频繁或主体/开发者的频控已达到上限")
+            error_retry_after(
+                11019,
+                "Your request is much too frequent.",
+                "您的请求过于频繁或主体/开发者的频控已达到上限",
+                Duration::from_secs(1),
+            )
         };
     }
     match check_quota(&st) {

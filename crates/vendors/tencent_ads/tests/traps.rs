@@ -402,3 +402,20 @@ async fn ads_probe_is_one_signed_request() {
     let err = run.client_with_token("ffffffffffffffffffffffffffffffff", 100).probe().await.unwrap_err();
     assert_eq!(err.code(), "11002");
 }
+
+#[tokio::test]
+async fn ads_sync_with_faults_gets_every_record_once() {
+    use huadan_fakekit::{FaultInjector, FaultKind, Faults};
+    let faults = Faults::parse("http500=0.05,ratelimit=0.04,token_expiry=0.05").unwrap();
+    let mut ctx = context(dataset(33, 4, 2000, "2024-06-14T06:00:00Z"), &[]);
+    ctx.faults = std::sync::Arc::new(FaultInjector::new(faults, 33));
+    let run = serve(ctx).await;
+    let client = run.client(100);
+    let range = Window::new(gmt8("2024-06-11 00:00:00"), gmt8("2024-06-14 12:00:00"));
+    let got = drain(&client, range).await.unwrap();
+    assert_eq!(got.unique_keys(), run.expected_keys(range.start, range.end));
+    let f = &run.ctx.faults;
+    assert!(f.injected(FaultKind::Http500) > 0 && f.injected(FaultKind::RateLimit) > 0);
+    assert!(f.injected(FaultKind::TokenExpiry) > 0 && got.refreshed > 0);
+    assert!(got.rate_limited > 0);
+}

@@ -91,6 +91,7 @@ pub struct Drained {
     pub requests: u32,
     pub rate_limited: u32,
     pub waited: Duration,
+    pub refreshed: u32,
 }
 
 impl Drained {
@@ -108,7 +109,8 @@ impl Drained {
 }
 
 /// plan → fetch until `next` is None, for every window; retry a classified Retry up to
-/// 5 times and wait out a RateLimited (bounded); anything else is returned.
+/// 5 times, wait out a RateLimited (bounded), refresh auth once in a row (as the
+/// engine does: a second RefreshAuth in a row is fatal); anything else is returned.
 pub async fn drain(vendor: &dyn Vendor, range: Window) -> Result<Drained, FetchError> {
     let mut out = Drained::default();
     let windows = vendor.plan(range, range.end).expect("plan");
@@ -119,6 +121,7 @@ pub async fn drain(vendor: &dyn Vendor, range: Window) -> Result<Drained, FetchE
             pages += 1;
             assert!(pages < 5000, "runaway paging in {w}");
             let mut attempts = 0;
+            let mut refreshed = false;
             let page = loop {
                 out.requests += 1;
                 match vendor.fetch(&w, cursor.as_ref()).await {
@@ -128,6 +131,12 @@ pub async fn drain(vendor: &dyn Vendor, range: Window) -> Result<Drained, FetchE
                         assert!(attempts < 20, "gave up after {attempts} attempts: {e}");
                         match e.class() {
                             ErrorClass::Retry if attempts <= 5 => {}
+                            ErrorClass::RefreshAuth if !refreshed => {
+                                out.refreshed += 1;
+                                refreshed = true;
+                                vendor.reset_auth().await;
+                                continue;
+                            }
                             ErrorClass::RateLimited { retry_after } => {
                                 out.rate_limited += 1;
                                 let wait = retry_after.unwrap_or(Duration::from_secs(1));
