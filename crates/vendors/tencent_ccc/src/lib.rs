@@ -10,6 +10,8 @@
 //! * [`sandbox`] — the fake: verifies signatures as Tencent does, enforces the quota and
 //!   every documented limit, answers in Tencent's error shape.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod client;
 pub mod normalize;

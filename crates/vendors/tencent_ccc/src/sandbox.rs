@@ -647,9 +647,6 @@ impl FakeState {
                 transfer_to: None,
                 transfer_from: None,
             });
-            if matches!(choice, 108 | 109 | 110 | 111 | 212) {
-                legs.clear();
-            }
         }
 
         let name = crate::normalize::end_status(code).map(|e| e.0).unwrap_or(match code {
@@ -676,7 +673,7 @@ impl FakeState {
         let mut participants = Vec::with_capacity(legs.len());
         for (i, l) in legs.iter().enumerate() {
             let Some(p) = self.roster.get(l.agent) else { continue };
-            let leg_answered = l.accept > 0 && l.end > l.accept;
+            let leg_answered = answered && l.accept > 0 && l.end > l.accept;
             let rec_id = format!("{}-{i}", &session[..8]);
             participants.push(ServeParticipant {
                 mail: Some(p.email.clone()),
