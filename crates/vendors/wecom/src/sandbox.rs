@@ -259,17 +259,17 @@ async fn get_dial_record(
     let (start, end) = match (req.start_time, req.end_time) {
         (Some(a), Some(b)) => (a, b),
         (Some(a), None) => (a, now),
-        (None, Some(b)) => (b - MAX_SPAN_SECS + 1, b),
-        (None, None) => (now - MAX_SPAN_SECS + 1, now),
+        (None, Some(b)) => (b.saturating_sub(MAX_SPAN_SECS - 1), b),
+        (None, None) => (now - (MAX_SPAN_SECS - 1), now),
     };
     if end < start || start > now {
         c.incr("bad_ranges");
         return wecom_error(600018, "invalid start_time or end_time");
     }
     // The trap: longer than 30 days (inclusive) is cut to the 30 days before end_time.
-    let start = if end - start + 1 > MAX_SPAN_SECS {
+    let start = if end.saturating_sub(start) >= MAX_SPAN_SECS {
         c.incr("spans_truncated");
-        end - MAX_SPAN_SECS + 1
+        end - (MAX_SPAN_SECS - 1)
     } else {
         start
     };

@@ -234,6 +234,19 @@ async fn wecom_bad_range_is_600018() {
     let v = raw_list(&s, json!({"start_time": now + 3600, "end_time": now + 7200})).await;
     assert_eq!(v["errcode"], 600018);
     assert_eq!(s.count("bad_ranges"), 2);
+    // Absurd numbers are a range error or a format error, never a crash of the fake.
+    for body in [
+        json!({"start_time": i64::MIN, "end_time": i64::MAX}),
+        json!({"end_time": i64::MIN}),
+        json!({"start_time": now - 10, "end_time": now, "offset": -1}),
+        json!({"start_time": "yesterday"}),
+    ] {
+        let v = raw_list(&s, body.clone()).await;
+        assert_ne!(v["errcode"], 0, "{body}");
+    }
+    // A start at the dawn of time with no end is just a (silently cut) long span.
+    let v = raw_list(&s, json!({"start_time": i64::MIN})).await;
+    assert_eq!(v["errcode"], 0);
     // A window entirely in the future reaches WeCom as one: classified fatal, with advice.
     let c = s.client();
     let w = Window::new(s.now() + SignedDuration::from_hours(1), s.now() + SignedDuration::from_hours(2));
