@@ -401,7 +401,7 @@ impl TanmaFake {
             return self.bad_request("开始时间不能大于结束时间");
         }
         // Closed range of whole seconds → the dataset's half-open range.
-        let end = end_inclusive + SignedDuration::from_secs(1);
+        let end = end_inclusive.checked_add(SignedDuration::from_secs(1)).unwrap_or(end_inclusive);
         let total = if kind == TYPE_CALL { data.count_between(Provider::Tanma, start, end) } else { 0 };
         let size = page_size as u64;
         let total_page = total.div_ceil(size);

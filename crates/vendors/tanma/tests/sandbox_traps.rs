@@ -72,6 +72,7 @@ async fn tanma_pending_transcript_settles_on_refetch() {
     let w = Window::new(now - SignedDuration::from_mins(40), now + SignedDuration::from_secs(1));
     let first = sync(&c, w, now).await.unwrap();
     assert_no_duplicates(&first);
+    assert_eq!(first.ids(), expected_ids(&ctx, w.start, w.end));
     let pending: Vec<_> = first.records.iter().filter(|r| r.may_change()).collect();
     assert!(pending.len() >= 5, "a fresh sync sees pending transcripts ({})", pending.len());
     assert!(pending.iter().all(|r| r.transcript.as_ref().unwrap().sentences.is_empty()));
@@ -114,7 +115,10 @@ async fn tanma_json_inside_strings_parsed_and_raw_kept() {
     let (endpoint, creds) = start(&ctx).await;
     let c = client(&endpoint, &creds);
     let now = ctx.dataset.now();
-    let run = sync(&c, Window::new(now - hours(48), now - hours(1)), now).await.unwrap();
+    let w = Window::new(now - hours(48), now - hours(1));
+    let run = sync(&c, w, now).await.unwrap();
+    assert_no_duplicates(&run);
+    assert_eq!(run.ids(), expected_ids(&ctx, w.start, w.end));
     let (mut done, mut failed) = (0, 0);
     for r in &run.records {
         assert!(r.raw["departmentName"].is_string(), "raw departmentName stays a string");
@@ -263,6 +267,13 @@ async fn tanma_boundary_second_in_exactly_one_window() {
     let union: BTreeSet<String> = per_window.iter().flatten().cloned().collect();
     assert_eq!(per_window.iter().map(BTreeSet::len).sum::<usize>(), union.len(), "no record in two windows");
     assert_eq!(union, expected_ids(&ctx, a, b), "no record lost at a boundary");
+    // Cut at Beijing midnight (16:00 UTC): both days' records, none twice.
+    let midnight = huadan_model::time::gmt8_day_start(huadan_model::time::gmt8_date(now));
+    let (m0, m1) = (midnight - hours(3), midnight + hours(3));
+    let left = sync(&c, Window::new(m0, midnight), now).await.unwrap().ids();
+    let right = sync(&c, Window::new(midnight, m1), now).await.unwrap().ids();
+    assert!(!left.is_empty() && !right.is_empty() && left.is_disjoint(&right));
+    assert_eq!(left.union(&right).cloned().collect::<BTreeSet<_>>(), expected_ids(&ctx, m0, m1));
     // A fractional edge: the record at second t is in [.., t+0.5) and not in [t+0.5, ..).
     let t = cuts[0];
     let g = Generator::new(&ctx);
@@ -414,6 +425,16 @@ async fn tanma_request_rules_type_page_size_and_time_format() {
         assert!(resp["data"].is_null());
     }
     assert_eq!(ctx.counters.get("bad_requests"), 5);
+    // Extreme but well-formed times are answered, not a crashed handler.
+    for (s, e) in [("0001-01-01 00:00:00", "9999-12-30 23:59:59"), ("1970-01-01 08:00:00", "1970-01-01 08:00:00")] {
+        let resp = raw_request(
+            &endpoint,
+            &creds,
+            json!({"startTime": s, "endTime": e, "type": "call", "pageNo": 1, "pageSize": 1}),
+        )
+        .await;
+        assert_eq!(resp["code"], 0, "{resp}");
+    }
 }
 
 #[tokio::test]
