@@ -34,7 +34,14 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, CliError> {
     );
 
     let store_url = format!("sqlite://{}", args.db.display());
-    let config = Config::from_toml_str(&sandbox.config_toml(&store_url), &|_| None)?;
+    // A fresh bearer token per demo run: the API is never open, even on loopback.
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let config_text = format!(
+        "{}\n[server]\nlisten = \"{}\"\napi_tokens = [\"{token}\"]\n",
+        sandbox.config_toml(&store_url),
+        args.listen.replace('"', "")
+    );
+    let config = Config::from_toml_str(&config_text, &|_| None)?;
     let store = super::open_store(&config).await?;
     let engine = huadan_sync::Engine::new(&config, store.clone())?;
 
@@ -70,7 +77,17 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, CliError> {
         sandbox.shutdown().await;
         return Ok(code);
     }
-    serve(&config, store, &args.listen).await?;
+    let listener = tokio::net::TcpListener::bind(&config.server.listen)
+        .await
+        .map_err(|e| CliError::Runtime(anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen)))?;
+    let addr = listener.local_addr()?;
+    println!();
+    println!("REST API and dashboard on http://{addr}/ — API token: {token}");
+    println!("  try: curl -H 'Authorization: Bearer {token}' 'http://{addr}/v1/calls?limit=3'");
+    println!("  new calls keep arriving in the sandbox and are synced every minute; Ctrl-C to stop");
+    huadan_server::serve(&config, store, listener, super::shutdown_signal())
+        .await
+        .map_err(|e| CliError::Runtime(e.into()))?;
     sandbox.shutdown().await;
     Ok(code)
 }
@@ -108,11 +125,5 @@ fn remove_db(path: &std::path::Path) -> Result<(), CliError> {
             Err(e) => return Err(CliError::Runtime(anyhow::anyhow!("cannot remove old {}: {e}", p.display()))),
         }
     }
-    Ok(())
-}
-
-async fn serve(config: &Config, store: huadan_store::DynStore, listen: &str) -> Result<(), CliError> {
-    let _ = (config, store, listen);
-    eprintln!("demo: the REST API is not in this build yet; stopping");
     Ok(())
 }

@@ -34,11 +34,6 @@ pub async fn open_store(config: &Config) -> Result<huadan_store::DynStore, CliEr
     Ok(huadan_store::open(&config.store.url).await?)
 }
 
-/// The error for a command whose issue has not landed yet.
-pub fn not_yet(what: &str) -> CliError {
-    CliError::Runtime(anyhow::anyhow!("`huadan {what}` is not available in this build yet"))
-}
-
 /// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.
 pub async fn shutdown_signal() {
     #[cfg(unix)]
