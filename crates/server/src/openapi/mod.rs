@@ -29,7 +29,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         system::metrics,
         system::openapi,
     ),
-    components(schemas(ErrorBody, ErrorDetail)),
+    components(schemas(ErrorBody, ErrorDetail, schemas::NonEmptyString)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -115,5 +115,30 @@ mod tests {
             assert!(paths.contains_key(p), "{p} missing");
         }
         assert_eq!(d["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    }
+
+    /// Every `$ref` in the document points at a schema the document defines.
+    #[test]
+    fn every_reference_resolves() {
+        fn walk(v: &Value, refs: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    if let Some(Value::String(r)) = m.get("$ref") {
+                        refs.push(r.clone());
+                    }
+                    m.values().for_each(|x| walk(x, refs));
+                }
+                Value::Array(a) => a.iter().for_each(|x| walk(x, refs)),
+                _ => {}
+            }
+        }
+        let d = doc();
+        let mut refs = Vec::new();
+        walk(&d, &mut refs);
+        assert!(!refs.is_empty());
+        for r in refs {
+            let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("odd ref {r}"));
+            assert!(d["components"]["schemas"].get(name).is_some(), "{r} does not resolve");
+        }
     }
 }
