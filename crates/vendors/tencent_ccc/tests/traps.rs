@@ -243,6 +243,11 @@ async fn tencent_ccc_fake_follows_signed_headers() {
     // host must be signed.
     let (_, _, v) = s.naive(&body, Knobs { drop_host: true, ..Knobs::default() }).await;
     assert_eq!(error_code(&v), Some("AuthFailure.SignatureFailure"));
+    // Another action or version is refused before anything else.
+    let (_, _, v) = s.naive(&body, Knobs { action: Some("DescribeTelCdrs".into()), ..Knobs::default() }).await;
+    assert_eq!(error_code(&v), Some("InvalidAction"));
+    let (_, _, v) = s.naive(&body, Knobs { version: Some("2019-01-01".into()), ..Knobs::default() }).await;
+    assert_eq!(error_code(&v), Some("NoSuchVersion"));
     // The real client signs content-type;host;x-tc-action and is accepted.
     s.client().probe().await.unwrap();
 }

@@ -97,8 +97,8 @@ impl Served {
         let resp = reqwest::Client::new()
             .post(&self.url)
             .header("Content-Type", "application/json")
-            .header("X-TC-Action", wire::ACTION)
-            .header("X-TC-Version", wire::VERSION)
+            .header("X-TC-Action", knobs.action.as_deref().unwrap_or(wire::ACTION))
+            .header("X-TC-Version", knobs.version.as_deref().unwrap_or(wire::VERSION))
             .header("X-TC-Timestamp", ts.to_string())
             .header("X-TC-Region", sent_region)
             .header("Authorization", authz)
@@ -129,6 +129,8 @@ pub struct Knobs {
     pub sign_region: bool,
     pub send_region: Option<String>,
     pub drop_host: bool,
+    pub action: Option<String>,
+    pub version: Option<String>,
 }
 
 pub fn error_code(v: &serde_json::Value) -> Option<&str> {
