@@ -241,7 +241,10 @@ impl Vendor for WecomClient {
         let raws = self.dial_records(&body).await?;
         let n = raws.len() as u64;
         tracing::debug!(source = %self.source, start_time = pos.from, end_time = to, offset = pos.offset, records = n, "wecom get_dial_record");
-        let records = raws.iter().map(|raw| self.normalize(raw)).collect::<Result<Vec<CallRecord>, _>>()?;
+        let records = raws
+            .iter()
+            .map(|raw| self.normalize(raw).map_err(|e| FetchError::bad_answer(e.0, raw.to_string().as_bytes())))
+            .collect::<Result<Vec<CallRecord>, _>>()?;
         let next = if n >= MAX_LIMIT {
             Some(Position { from: pos.from, offset: pos.offset + n })
         } else if to < hi {

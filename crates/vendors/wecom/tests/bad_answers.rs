@@ -82,7 +82,10 @@ async fn wecom_bad_answers_are_classified_retryable() {
     ];
     for (name, status, ct, body) in cases {
         let e = first_error(status, ct, body).await;
-        assert!(matches!(e, FetchError::BadAnswer { .. }), "{name}: {e:?}");
+        assert!(matches!(&e, FetchError::BadAnswer { .. }), "{name}: {e:?}");
+        if name == "call_time not a number" {
+            assert!(e.to_string().contains("yesterday"), "the record is quoted: {e}");
+        }
         assert_eq!(e.class(), ErrorClass::Retry, "{name}");
     }
 }
@@ -215,4 +218,16 @@ async fn wecom_gettoken_bad_answers_are_classified() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn wecom_foreign_cursor_is_refused_not_misread() {
+    let (url, calls) = server(200, "application/json", GOOD, 0).await;
+    let c = client_for(&url, "ww1", "s");
+    let w = window();
+    for cursor in [serde_json::json!("page-2"), serde_json::json!({"from": 0, "offset": 100})] {
+        let e = c.fetch(&w, Some(&huadan_vendor::Cursor(cursor))).await.unwrap_err();
+        assert_eq!((e.code().as_str(), e.class()), ("huadan.bad_cursor", ErrorClass::Fatal));
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 0, "nothing was requested with a foreign cursor");
 }
