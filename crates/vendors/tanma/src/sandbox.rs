@@ -200,7 +200,9 @@ impl Generator {
         let solve_time = settles.map(|t| t.as_millisecond()).unwrap_or(request_time + solve_ms);
         let updated = self.dataset.updated_at(seed).is_some_and(|t| now >= t);
 
-        let dept_index = self.roster.iter().position(|p| p.id == agent.id).unwrap_or(0) % 6;
+        let agent_index = self.roster.iter().position(|p| p.id == agent.id).unwrap_or(0);
+        // The roster assigns departments round-robin over six names: one id per name.
+        let dept_index = agent_index % 6;
         let mut departments = vec![dept(105_600 + dept_index as u64, &agent.department)];
         if second_dept {
             departments.push(dept(106_199, "麦田房产"));
@@ -221,7 +223,8 @@ impl Generator {
         let msg_id = if wechat {
             format!("{msg_rand}_{msg_ms}_external")
         } else {
-            format!("{:016x}_{msg_ms}_{line_no}", mix(&[agent.id.len() as u64, msg_rand >> 60, 0xD0]) ^ 0x9d23_756d)
+            // One work phone per employee: a stable device prefix.
+            format!("{:016x}_{msg_ms}_{line_no}", mix(&[self.dataset.spec().seed, agent_index as u64, 0xD0]))
         };
 
         let (status, status_str, content, message, cost) = if pending {
