@@ -8,7 +8,7 @@
 //!   zero times under either reading. An empty window makes no request at all (the
 //!   seed's own `EndTimeStamp < StartTimeStamp` example is refused by the API).
 //! * Limits: 20 requests/second, a window shorter than 90 days, `StartTimeStamp` no
-//!   older than 180 days (planning an older range is a [`PlanError`], never a gap).
+//!   older than 180 days (planning an older range is a [`huadan_vendor::PlanError`], never a gap).
 //! * Errors: HTTP 200 with `Response.Error.Code`, classified by [`classify`].
 
 use crate::auth;
