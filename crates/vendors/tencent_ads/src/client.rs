@@ -10,6 +10,15 @@
 //! for whole days and keeps only the records inside `[start, end)`; the first request
 //! of a mid-day window jumps to its start with `search_after`.
 //!
+//! ## Errors
+//! [`classify`] maps the vendor's return codes. The token is configured, not fetched,
+//! so `reset_auth` has nothing to drop: an expired token (11000) is `RefreshAuth`, which
+//! the engine retries once (an injected `token_expiry` fault passes) and then, the same
+//! answer coming back, stops the source with the OAuth advice; an invalid or malformed
+//! token (11002/11004/11005) is fatal at once. Over the per-minute quota the vendor
+//! locks the app out for 5 minutes (11017, then 11008): `RateLimited` with the
+//! `Retry-After` the answer carries, else the documented 300 s.
+//!
 //! ## Ties at page boundaries
 //! Past page 1 the vendor wants `search_after` = the last record's `call_start_time`
 //! and returns records strictly later than it. Calls sharing that second across a
