@@ -17,9 +17,10 @@
 //! * Records are distinguishable as real ones are: a WeCom user places one call at a
 //!   time, so no two calls of the same second share a caller.
 //! * Faults: `http500` / `timeout` (generic), `ratelimit` → 45009, `token_expiry` →
-//!   the current token dies (42001); `update`: before its update instant a record is
+//!   the current token dies (42001; never in its first 64 uses); `update`: before its update instant a record is
 //!   served with its caller's minutes not yet settled (one minute short), then final.
-//! * Options: `wecom.token_ttl_seconds` (default 7200).
+//! * Options: `wecom.token_ttl_seconds` (default 7200), `wecom.token_fresh_uses`
+//!   (default 64).
 
 use crate::PROVIDER;
 use crate::wire::{
@@ -43,10 +44,17 @@ use std::sync::Arc;
 /// How many colleagues the fake company has.
 const ROSTER: usize = 24;
 
+/// A `token_expiry` fault spares a token's first uses — more than the sync engine's
+/// workers (≤ 16), so that every worker's retry after a refresh gets through and a
+/// forced expiry is never seen twice in a row (which would read as a bad secret).
+/// `wecom.token_fresh_uses` overrides it (tests with a sequential client use 1).
+const FRESH_USES: u64 = 64;
+
 struct Tokens {
     current: Option<(String, Instant)>,
     /// Requests the current token has served (a `token_expiry` fault never hits a
-    /// token on its first use: a real token does not die the second it is issued).
+    /// token in its first [`FRESH_USES`] uses: a real token does not die the second
+    /// it is issued).
     uses: u64,
     expired: BTreeSet<String>,
     minted: u64,
@@ -84,6 +92,7 @@ struct FakeState {
     roster: Vec<AgentProfile>,
     tokens: Mutex<Tokens>,
     token_ttl: i64,
+    fresh_uses: u64,
     phone_as_string: bool,
     list_minute: FakeQuota,
     list_hour: Mutex<HourWindow>,
@@ -112,6 +121,7 @@ pub fn fake(ctx: FakeContext) -> Fake {
         roster: generate::roster(seed, ROSTER),
         tokens: Mutex::new(Tokens { current: None, uses: 0, expired: BTreeSet::new(), minted: 0 }),
         token_ttl: option::<i64>(&ctx, "wecom.token_ttl_seconds").unwrap_or(7200).max(1),
+        fresh_uses: option::<u64>(&ctx, "wecom.token_fresh_uses").unwrap_or(FRESH_USES),
         phone_as_string: ctx.flag("wecom.phone_as_string"),
         list_minute: FakeQuota::new(None, Some(per_minute), ctx.limits),
         list_hour: Mutex::new(HourWindow { epoch: std::time::Instant::now(), hour: 0, count: 0, limit: per_hour }),
@@ -229,7 +239,7 @@ async fn get_dial_record(
     let used_before = {
         let mut t = s.tokens.lock();
         t.uses += 1;
-        t.uses > 1
+        t.uses > s.fresh_uses
     };
     if used_before && s.ctx.faults.roll(FaultKind::TokenExpiry) {
         let mut t = s.tokens.lock();

@@ -37,7 +37,12 @@ async fn run(python: &str, args: &[String]) -> serde_json::Value {
 #[tokio::test]
 async fn wecom_wechatpy_gets_the_records_and_the_auth_error() {
     let Some(py) = python() else { return };
-    let s = serve(Opts { faults: Faults::none().with(FaultKind::TokenExpiry, 0.1), ..Opts::default() }).await;
+    let s = serve(Opts {
+        faults: Faults::none().with(FaultKind::TokenExpiry, 0.1),
+        options: vec![("wecom.token_fresh_uses", "1".into())],
+        ..Opts::default()
+    })
+    .await;
     let range = last(s.now(), SignedDuration::from_hours(72));
     let (lo, hi) = huadan_wecom::client::closed_range(&range).unwrap();
     let args =

@@ -98,7 +98,7 @@ async fn wecom_token_cached_for_expires_in_then_renewed_before_expiry() {
 #[tokio::test]
 async fn wecom_token_refreshed_once_on_42001_records_exact() {
     let faults = Faults::none().with(FaultKind::TokenExpiry, 0.15);
-    let s = serve(Opts { faults, ..Opts::default() }).await;
+    let s = serve(Opts { faults, options: vec![("wecom.token_fresh_uses", "1".into())], ..Opts::default() }).await;
     let c = s.client();
     let range = last(s.now(), days(9));
     let got = sync(&c, range, s.now(), 0).await.unwrap();
@@ -505,4 +505,35 @@ async fn wecom_no_limits_admits_everything() {
     let got = sync(&s.client(), last(s.now(), days(3)), s.now(), 0).await.unwrap();
     assert!(got.requests > 2);
     assert_eq!(s.count("rate_limited"), 0);
+}
+
+/// The engine's policy (a second refresh in a row is fatal) with 16 concurrent workers
+/// under injected token expiries: every worker finishes, exactly.
+#[tokio::test]
+async fn wecom_token_expiry_fault_never_hits_a_worker_twice_in_a_row() {
+    let faults = Faults::none().with(FaultKind::TokenExpiry, 0.05);
+    let s = serve(Opts { calls_per_day: 3000, faults, ..Opts::default() }).await;
+    let c = Arc::new(s.client());
+    let range = last(s.now(), days(8));
+    let pieces = range.split_by(SignedDuration::from_hours(12));
+    let tasks: Vec<_> = pieces
+        .chunks(pieces.len().div_ceil(16))
+        .map(|ws| {
+            let (c, ws) = (c.clone(), ws.to_vec());
+            tokio::spawn(async move {
+                let mut out = Synced::default();
+                for w in &ws {
+                    fetch_window(c.as_ref(), w, &mut out, 0).await?;
+                }
+                Ok::<_, FetchError>(out)
+            })
+        })
+        .collect();
+    assert_eq!(tasks.len(), 16);
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap().unwrap().records);
+    }
+    assert_eq!(assert_unique(&all) as u64, s.expected(range));
+    assert!(s.count("token_expired_injected") > 0);
 }
