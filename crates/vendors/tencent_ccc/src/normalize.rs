@@ -54,6 +54,20 @@ pub const END_STATUS: &[(i64, &str, Disposition)] = &[
     (210, "notInService", Disposition::Unreachable),
     (211, "clientError", Disposition::Failed),
     (212, "carrierBlocked", Disposition::Blocked),
+    // Newer codes, as the official SDK (tencentcloud-sdk-python-ccc, DescribeTelCdr
+    // EndStatus docs) lists them; older records never carry them.
+    (213, "callReminder", Disposition::Unreachable),
+    (215, "numberInvalid", Disposition::InvalidNumber),
+    (216, "callRestricted", Disposition::Blocked),
+    (217, "calleeRestricted", Disposition::Blocked),
+    (218, "areaRestricted", Disposition::Blocked),
+    (219, "promptCallForwarding", Disposition::Unreachable),
+    (220, "callerCancelWhileRing", Disposition::Canceled),
+    (221, "callerCancelWithoutRing", Disposition::Unreachable),
+    (222, "voiceMailReached", Disposition::NoAnswer),
+    (501, "callConflict", Disposition::Failed),
+    (502, "clientTimeout", Disposition::Failed),
+    (503, "voipClientError", Disposition::Failed),
 ];
 
 /// `ivrEnd`: answered by the IVR alone, no agent.
@@ -316,6 +330,18 @@ mod tests {
             (211, Failed),
             (209, Canceled),
             (212, Blocked),
+            (213, Unreachable),
+            (215, InvalidNumber),
+            (216, Blocked),
+            (217, Blocked),
+            (218, Blocked),
+            (219, Unreachable),
+            (220, Canceled),
+            (221, Unreachable),
+            (222, NoAnswer),
+            (501, Failed),
+            (502, Failed),
+            (503, Failed),
         ];
         assert_eq!(expect.len(), END_STATUS.len());
         for (code, d) in expect {
@@ -325,11 +351,11 @@ mod tests {
 
     #[test]
     fn tencent_ccc_unknown_end_status_is_unknown_with_verbatim_text_logged_once() {
-        let (d, detail) = disposition(Some(220), Some("callerCancelWhileRing"));
+        let (d, detail) = disposition(Some(299), Some("someFutureStatus"));
         assert_eq!(d, Disposition::Unknown);
-        assert_eq!(detail, "callerCancelWhileRing");
+        assert_eq!(detail, "someFutureStatus");
         // The first call above logged it; a later sighting does not log again.
-        assert!(!first_sighting_of_unknown(220));
+        assert!(!first_sighting_of_unknown(299));
         assert!(first_sighting_of_unknown(-98765));
         assert_eq!(disposition(Some(-4242), None), (Disposition::Unknown, "-4242".to_string()));
         assert_eq!(disposition(Some(104), Some("ringingGiveUp")), (Disposition::Abandoned, "ringingGiveUp".into()));

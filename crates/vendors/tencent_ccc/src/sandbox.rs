@@ -649,10 +649,7 @@ impl FakeState {
             });
         }
 
-        let name = crate::normalize::end_status(code).map(|e| e.0).unwrap_or(match code {
-            220 => "callerCancelWhileRing",
-            _ => "unknown",
-        });
+        let name = crate::normalize::end_status(code).map(|e| e.0).unwrap_or("unknown");
         r.end_status = Some(code);
         r.end_status_string = Some(name.to_string());
         r.hung_up_side = Some(side.to_string());

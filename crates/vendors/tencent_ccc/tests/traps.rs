@@ -321,17 +321,17 @@ async fn tencent_ccc_full_record_contact_centre_mix() {
         Disposition::Unreachable,
         Disposition::Canceled,
         Disposition::Failed,
-        Disposition::Unknown,
     ] {
         assert!(rs.iter().any(|r| r.disposition == d), "no {d}");
     }
     for detail in ["ivrGiveUp", "waitingGiveUp", "ringingGiveUp", "notWorkTime", "noSeatOnline", "ivrEnd"] {
         assert!(rs.iter().any(|r| r.disposition_detail == detail), "no {detail}");
     }
-    // A newer code this huadan does not map: unknown, verbatim detail.
+    // A newer code (documented by the official SDK, absent from older records).
     assert!(
-        rs.iter().any(|r| r.disposition == Disposition::Unknown && r.disposition_detail == "callerCancelWhileRing")
+        rs.iter().any(|r| r.disposition == Disposition::Canceled && r.disposition_detail == "callerCancelWhileRing")
     );
+    assert!(rs.iter().all(|r| r.disposition != Disposition::Unknown), "every generated code is mapped");
     // ivrEnd calls are answered by the IVR, with no agent.
     assert!(rs.iter().filter(|r| r.disposition_detail == "ivrEnd").all(|r| r.agent.is_none()));
     // Transfers between agents.
