@@ -151,6 +151,8 @@ string_enum!(
     }
 );
 
+// The enum is declared through `string_enum!`, which cannot carry `#[default]`.
+#[allow(clippy::derivable_impls)]
 impl Default for DurationPrecision {
     fn default() -> Self {
         DurationPrecision::Second
