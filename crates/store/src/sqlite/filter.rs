@@ -87,12 +87,11 @@ pub(crate) fn build(f: &CallFilter) -> Where {
         w.and(&format!("(c.agent_id = {p} OR c.agent_name = {p})"));
     }
     if let Some(number) = f.number.as_deref().filter(|n| !n.is_empty()) {
-        // Exact matches use the number indexes; a partial number (e.g. the last four
-        // digits) falls back to a substring test.
+        // A whole or partial number (e.g. the last four digits): a substring test. No
+        // index on the numbers: they are random keys that would cost every insert a
+        // page write, and a substring test could not use them anyway.
         let p = w.bind(number.to_string());
-        w.and(&format!(
-            "(c.caller_number = {p} OR c.callee_number = {p} OR instr(c.caller_number, {p}) > 0 OR instr(c.callee_number, {p}) > 0)"
-        ));
+        w.and(&format!("(instr(c.caller_number, {p}) > 0 OR instr(c.callee_number, {p}) > 0)"));
     }
     if let Some(text) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
         if text.chars().count() >= 3 {

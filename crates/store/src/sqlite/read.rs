@@ -118,7 +118,12 @@ pub(crate) fn sources(conn: &Connection) -> Result<Vec<SourceStatus>, StoreError
     let mut rows = st.query([]).map_err(db)?;
     while let Some(row) = rows.next().map_err(db)? {
         let source: String = row.get(0).map_err(db)?;
-        let state = decode_state(&source, row.get_ref(1).map_err(db)?.as_str().unwrap_or("{}"))?;
+        let json = row
+            .get_ref(1)
+            .map_err(db)?
+            .as_str()
+            .map_err(|e| StoreError::Corrupt { id: format!("sync state of {source}"), message: e.to_string() })?;
+        let state = decode_state(&source, json)?;
         out.insert(source, SourceStatus { state, records: 0 });
     }
     let mut st = conn.prepare_cached("SELECT source, count(*) FROM calls GROUP BY source").map_err(db)?;
