@@ -60,7 +60,11 @@ pub const LOCKOUT: Duration = Duration::from_secs(300);
 /// for read interfaces; the daily cap is reported as 11018).
 pub const REQUESTS_PER_MINUTE: u32 = 1000;
 
-/// The limits the engine must respect for this vendor.
+/// The limits the engine must respect for this vendor: windows of at most 30 GMT+8
+/// dates, bisection no finer than a day (the API cannot ask for less), no cap on how
+/// deep `search_after` pages, the documented 1000 requests a minute, and a 2-hour
+/// lookback (a lead call is listed once it has ended, which for a long call is well
+/// after its start time, the field the API filters on).
 pub fn documented_limits() -> VendorLimits {
     VendorLimits {
         max_span: SignedDuration::from_hours(24 * MAX_DATES_PER_QUERY),
