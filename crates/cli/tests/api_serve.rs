@@ -30,13 +30,15 @@ fn http(addr: SocketAddr, method: &str, path: &str, token: Option<&str>) -> Opti
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
     let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n").ok()?;
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n")
+        .ok()?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).ok()?;
     let text = String::from_utf8_lossy(&raw).into_owned();
     let status = text.get(9..12)?.parse().ok()?;
     let (head, body) = text.split_once("\r\n\r\n")?;
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
     Some((status, body))
 }
 
@@ -92,7 +94,8 @@ fn serve_syncs_the_sandbox_on_schedule_and_stops_on_sigterm() {
     );
     std::fs::write(&cfg, text).unwrap();
 
-    let serve = huadan().arg("--config").arg(&cfg).arg("serve").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let serve =
+        huadan().arg("--config").arg(&cfg).arg("serve").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let mut serve = Kill(serve);
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     wait_until(30, || http(addr, "GET", "/healthz", None).filter(|(s, _)| *s == 200)).expect("serve came up");
@@ -138,7 +141,8 @@ fn serve_refuses_an_open_api_off_loopback_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("huadan.toml");
     let db = dir.path().join("x.db");
-    std::fs::write(&cfg, format!("[store]\nurl = \"sqlite://{}\"\n[server]\nlisten = \"0.0.0.0:0\"\n", db.display())).unwrap();
+    std::fs::write(&cfg, format!("[store]\nurl = \"sqlite://{}\"\n[server]\nlisten = \"0.0.0.0:0\"\n", db.display()))
+        .unwrap();
     let out = huadan().arg("--config").arg(&cfg).arg("serve").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -151,8 +155,11 @@ fn serve_says_the_open_api_is_loopback_only() {
     let cfg = dir.path().join("huadan.toml");
     let port = free_port();
     let db = dir.path().join("x.db");
-    std::fs::write(&cfg, format!("[store]\nurl = \"sqlite://{}\"\n[server]\nlisten = \"127.0.0.1:{port}\"\n", db.display()))
-        .unwrap();
+    std::fs::write(
+        &cfg,
+        format!("[store]\nurl = \"sqlite://{}\"\n[server]\nlisten = \"127.0.0.1:{port}\"\n", db.display()),
+    )
+    .unwrap();
     let child = huadan().arg("--config").arg(&cfg).arg("serve").stderr(Stdio::piped()).spawn().unwrap();
     let mut child = Kill(child);
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();

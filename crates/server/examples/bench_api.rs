@@ -44,7 +44,8 @@ fn record(i: u64) -> CallRecord {
     let provider = Provider::ALL[(i % 5) as usize];
     let source = format!("bench-{}", provider.as_str());
     // 30 days of calls, newest last.
-    let started = Instant::from_second(1_709_251_200 + (i as i64 * 2_592_000) / 1_000_000).unwrap_or(Instant::UNIX_EPOCH);
+    let started =
+        Instant::from_second(1_709_251_200 + (i as i64 * 2_592_000) / 1_000_000).unwrap_or(Instant::UNIX_EPOCH);
     let mut r = CallRecord::new(&source, provider, &format!("b{i:09}"), started);
     r.account = Some("1400000000".into());
     r.direction = Direction::ALL[(i % 3) as usize];
@@ -70,7 +71,7 @@ fn record(i: u64) -> CallRecord {
         ..Agent::default()
     });
     r.channel = Some("pstn".into());
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         r.transcript = Some(Transcript {
             status: TranscriptStatus::Done,
             sentences: ["您好，这里是客服中心", "我想查询一下订单的物流", "好的，请稍等"]
@@ -132,7 +133,7 @@ async fn main() {
                     }
                 }
                 i = end;
-                if i % 100_000 == 0 || i == n {
+                if i.is_multiple_of(100_000) || i == n {
                     eprintln!("{i} records, {:.1}s", t.elapsed().as_secs_f64());
                 }
             }

@@ -74,9 +74,8 @@ pub async fn serve(
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = state.scheduler().clone();
-    let ticker = tokio::spawn(
-        scheduler.clone().run_every(Duration::from_secs(config.sync.interval_seconds), stop_rx.clone()),
-    );
+    let ticker =
+        tokio::spawn(scheduler.clone().run_every(Duration::from_secs(config.sync.interval_seconds), stop_rx.clone()));
 
     let mut http_stop = stop_rx;
     let app = router(state);

@@ -114,9 +114,7 @@ impl Metrics {
             ("huadan_sync_records_fetched_total", "counter", "Records received from the vendor.", |c| {
                 Some(c.fetched as f64)
             }),
-            ("huadan_sync_records_inserted_total", "counter", "Records new to the store.", |c| {
-                Some(c.inserted as f64)
-            }),
+            ("huadan_sync_records_inserted_total", "counter", "Records new to the store.", |c| Some(c.inserted as f64)),
             ("huadan_sync_records_updated_total", "counter", "Records changed in place.", |c| Some(c.updated as f64)),
             ("huadan_vendor_requests_total", "counter", "List requests made to the vendor.", |c| {
                 Some(c.requests as f64)

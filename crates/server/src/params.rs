@@ -39,11 +39,7 @@ impl Params {
 
     /// Every value of a repeatable parameter; each must be non-empty.
     pub fn all(&self, name: &str) -> Result<Vec<&str>, ApiError> {
-        self.pairs
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| non_empty(name, v))
-            .collect()
+        self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| non_empty(name, v)).collect()
     }
 
     /// The value of a single-valued parameter: absent, or given once and non-empty.
@@ -61,14 +57,19 @@ impl Params {
     where
         T::Err: std::fmt::Display,
     {
-        self.all(name)?.into_iter().map(|v| v.parse::<T>().map_err(|e| ApiError::bad_param(name, e.to_string()))).collect()
+        self.all(name)?
+            .into_iter()
+            .map(|v| v.parse::<T>().map_err(|e| ApiError::bad_param(name, e.to_string())))
+            .collect()
     }
 
     /// The shared filter parameters; times without an offset are read in `tz`.
     pub fn filter(&self, tz: &TimeZone) -> Result<CallFilter, ApiError> {
         let time = |name: &str| -> Result<_, ApiError> {
             self.one(name)?
-                .map(|v| huadan_model::time::parse_user_time(v, tz).map_err(|e| ApiError::bad_param(name, e.to_string())))
+                .map(|v| {
+                    huadan_model::time::parse_user_time(v, tz).map_err(|e| ApiError::bad_param(name, e.to_string()))
+                })
                 .transpose()
         };
         Ok(CallFilter {

@@ -27,9 +27,10 @@ fn no_partial_left(dir: &Path) {
 async fn csv_and_jsonl_files_hold_every_matching_record() {
     let (dir, store) = seeded_store().await;
     let csv = dir.path().join("calls.csv");
-    let n = export_to_path(&store, CallFilter::default(), &ExportOptions { bom: true, ..opts(ExportFormat::Csv) }, &csv)
-        .await
-        .unwrap();
+    let n =
+        export_to_path(&store, CallFilter::default(), &ExportOptions { bom: true, ..opts(ExportFormat::Csv) }, &csv)
+            .await
+            .unwrap();
     assert_eq!(n, 90);
     let bytes = std::fs::read(&csv).unwrap();
     assert!(bytes.starts_with(b"\xEF\xBB\xBFid,source,"));
@@ -78,9 +79,10 @@ async fn a_failed_export_leaves_no_file_under_the_requested_name() {
         no_partial_left(dir.path());
     }
     let (_d, good) = seeded_store().await;
-    let err = export_to_path(&good, CallFilter::default(), &opts(ExportFormat::Csv), &dir.path().join("no/such/dir.csv"))
-        .await
-        .unwrap_err();
+    let err =
+        export_to_path(&good, CallFilter::default(), &opts(ExportFormat::Csv), &dir.path().join("no/such/dir.csv"))
+            .await
+            .unwrap_err();
     assert!(err.to_string().contains("no/such/dir.csv"), "{err}");
 }
 

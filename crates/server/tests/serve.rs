@@ -27,9 +27,12 @@ fn open_api_is_refused_off_loopback() {
 }
 
 async fn http_get(addr: std::net::SocketAddr, path: &str, token: Option<&str>) -> String {
-    let mut s = tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(addr)).await.unwrap().unwrap();
+    let mut s =
+        tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(addr)).await.unwrap().unwrap();
     let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n").as_bytes()).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
     let mut out = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await.unwrap().unwrap();
     String::from_utf8_lossy(&out).into_owned()
@@ -156,7 +159,9 @@ fn broken_app(export_after: usize) -> axum::Router {
 #[tokio::test]
 async fn store_failures_are_500_without_details() {
     let app = broken_app(0);
-    for uri in ["/v1/calls", "/v1/calls/hq:c0000", "/v1/stats?by=agent", "/v1/sources", "/v1/export.csv", "/v1/export.jsonl"] {
+    for uri in
+        ["/v1/calls", "/v1/calls/hq:c0000", "/v1/stats?by=agent", "/v1/sources", "/v1/export.csv", "/v1/export.jsonl"]
+    {
         let a = get(&app, uri).await;
         assert_eq!(a.status, 500, "{uri}");
         assert_eq!(a.code(), "internal");

@@ -71,7 +71,12 @@ fn json<T: serde::Serialize>(v: &T) -> Cell<'static> {
     serde_json::to_string(v).map_or(Cell::Null, |s| Cell::Text(Cow::Owned(s)))
 }
 
-const fn col(name: &'static str, ty: ColumnType, required: bool, get: for<'a> fn(&'a CallRecord) -> Cell<'a>) -> Column {
+const fn col(
+    name: &'static str,
+    ty: ColumnType,
+    required: bool,
+    get: for<'a> fn(&'a CallRecord) -> Cell<'a>,
+) -> Column {
     Column { name, ty, required, get }
 }
 

@@ -66,7 +66,8 @@ pub async fn get_one(
 ) -> Result<Json<CallRecord>, ApiError> {
     Params::parse(query.as_deref(), &[])?;
     let Path(id) = id.map_err(|e| ApiError::bad_param("id", e.body_text()))?;
-    let mut rec = state.inner.store.call(&id).await?.ok_or_else(|| ApiError::NotFound(format!("no call has id `{id}`")))?;
+    let mut rec =
+        state.inner.store.call(&id).await?.ok_or_else(|| ApiError::NotFound(format!("no call has id `{id}`")))?;
     if caller.masks_numbers() {
         rec.mask_numbers();
     }

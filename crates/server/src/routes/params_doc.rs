@@ -18,10 +18,16 @@ pub struct FilterParams {
     provider: Option<Vec<ProviderSchema>>,
     /// Calls started at or after this time: RFC 3339, `YYYY-MM-DD` or
     /// `YYYY-MM-DD HH:MM:SS` (without an offset: the configured time zone).
-    #[param(min_length = 1, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})?)?$")]
+    #[param(
+        min_length = 1,
+        pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+    )]
     since: Option<String>,
     /// Calls started before this time (same forms as `since`).
-    #[param(min_length = 1, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})?)?$")]
+    #[param(
+        min_length = 1,
+        pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+    )]
     until: Option<String>,
     /// Direction; repeat for several.
     #[param(style = Form, explode, inline)]

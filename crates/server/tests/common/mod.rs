@@ -7,10 +7,12 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use futures::future::BoxFuture;
-use huadan_config::Config;
-use huadan_model::{Agent, CallRecord, Direction, Disposition, Instant, Provider, Sentence, Transcript, TranscriptStatus};
-use huadan_server::{AppState, SyncRunner};
 use futures::stream::{self, BoxStream};
+use huadan_config::Config;
+use huadan_model::{
+    Agent, CallRecord, Direction, Disposition, Instant, Provider, Sentence, Transcript, TranscriptStatus,
+};
+use huadan_server::{AppState, SyncRunner};
 use huadan_store::{
     Batch, CallFilter, CallPage, CallQuery, DynStore, GroupBy, SourceStatus, StatsRow, Store, StoreError, SyncState,
     WriteStats,
@@ -96,7 +98,8 @@ pub fn seed_records() -> Vec<CallRecord> {
                 _ => Disposition::Answered,
             };
             r.disposition_detail = format!("vendor-{}", i % 4);
-            r.talk_seconds = if r.disposition == Disposition::Answered { Some(i64::from(10 + (i * 37) % 300)) } else { Some(0) };
+            r.talk_seconds =
+                if r.disposition == Disposition::Answered { Some(i64::from(10 + (i * 37) % 300)) } else { Some(0) };
             r.caller.number = Some(format!("138{:08}", 10_000_000 + i));
             r.callee.number = Some(format!("0216123{i:04}"));
             let a = (i % 5) as usize;
@@ -111,7 +114,12 @@ pub fn seed_records() -> Vec<CallRecord> {
                 r.transcript = Some(Transcript {
                     status: TranscriptStatus::Done,
                     sentences: vec![
-                        Sentence { begin_ms: 0, end_ms: 900, channel: Some("0".into()), text: "您好，这里是客服".into() },
+                        Sentence {
+                            begin_ms: 0,
+                            end_ms: 900,
+                            channel: Some("0".into()),
+                            text: "您好，这里是客服".into(),
+                        },
                         Sentence { begin_ms: 1000, end_ms: 1900, channel: Some("1".into()), text: second.into() },
                     ],
                 });
@@ -196,7 +204,11 @@ impl GateRunner {
 }
 
 impl SyncRunner for Gate {
-    fn run_source(&self, source: String, mut stop: tokio::sync::watch::Receiver<bool>) -> BoxFuture<'static, SyncReport> {
+    fn run_source(
+        &self,
+        source: String,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> BoxFuture<'static, SyncReport> {
         let me = self.0.clone();
         Box::pin(async move {
             me.started.fetch_add(1, Ordering::SeqCst);
@@ -338,4 +350,3 @@ impl Store for BrokenStore {
         Box::pin(stream::iter(good.chain(std::iter::once(Err(broken())))))
     }
 }
-
