@@ -12,7 +12,7 @@ use huadan_vendor::{Cursor, DynVendor, Window};
 use jiff::SignedDuration;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -56,9 +56,29 @@ struct Shared {
     tx: mpsc::Sender<Msg>,
     stop: Arc<AtomicBool>,
     fatal: std::sync::Mutex<Option<String>>,
-    queue: std::sync::Mutex<VecDeque<(Slot, Window)>>,
+    queue: std::sync::Mutex<VecDeque<Job>>,
+    /// Pieces being fetched right now (they may still add pieces to the queue).
+    active: AtomicUsize,
+    /// Workers of this source.
+    workers: usize,
     events: mpsc::UnboundedSender<Event>,
     shutdown: watch::Receiver<bool>,
+}
+
+/// One planned window, possibly cut into pieces fetched by several workers; the
+/// worker that finishes its last piece reports the window to the writer.
+struct Tracker {
+    slot: Slot,
+    /// Pieces not finished yet.
+    remaining: AtomicUsize,
+    outcome: std::sync::Mutex<Outcome>,
+    records: AtomicU64,
+}
+
+/// A piece of a planned window.
+struct Job {
+    piece: Window,
+    tracker: Arc<Tracker>,
 }
 
 impl Shared {
@@ -74,11 +94,33 @@ impl Shared {
         self.stop.store(true, Ordering::SeqCst);
     }
 
-    fn next_job(&self) -> Option<(Slot, Window)> {
-        if self.stopped() || *self.shutdown.borrow() {
-            return None;
+    /// The next piece to fetch; waits while other workers may still split theirs.
+    async fn next_job(&self) -> Option<Job> {
+        loop {
+            if self.stopped() || *self.shutdown.borrow() {
+                return None;
+            }
+            {
+                let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(job) = q.pop_front() {
+                    self.active.fetch_add(1, Ordering::SeqCst);
+                    return Some(job);
+                }
+                if self.active.load(Ordering::SeqCst) == 0 {
+                    return None;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        self.queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
+    }
+
+    /// Put pieces of a window at the front of the queue (they belong to windows
+    /// already started, which hold the checkpoint back until they finish).
+    fn push_front(&self, tracker: &Arc<Tracker>, pieces: [Window; 2]) {
+        tracker.remaining.fetch_add(2, Ordering::SeqCst);
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        q.push_front(Job { piece: pieces[1], tracker: tracker.clone() });
+        q.push_front(Job { piece: pieces[0], tracker: tracker.clone() });
     }
 }
 
@@ -143,6 +185,8 @@ pub(crate) async fn run_source(run: SourceRun) -> SourceReport {
         stop,
         fatal: std::sync::Mutex::new(plan_error),
         queue: std::sync::Mutex::new(VecDeque::new()),
+        active: AtomicUsize::new(0),
+        workers: run.workers.clamp(1, 16),
         events: run.events.clone(),
         shutdown: run.shutdown.clone(),
     });
@@ -151,8 +195,17 @@ pub(crate) async fn run_source(run: SourceRun) -> SourceReport {
     }
     {
         let mut q = shared.queue.lock().unwrap_or_else(|p| p.into_inner());
-        q.extend(main.iter().enumerate().map(|(i, w)| (Slot::Main(i), *w)));
-        q.extend(revisits.iter().enumerate().map(|(i, o)| (Slot::Revisit(i), Window::new(o.start, o.end))));
+        let job = |slot, piece| Job {
+            piece,
+            tracker: Arc::new(Tracker {
+                slot,
+                remaining: AtomicUsize::new(1),
+                outcome: std::sync::Mutex::new(Outcome::default()),
+                records: AtomicU64::new(0),
+            }),
+        };
+        q.extend(main.iter().enumerate().map(|(i, w)| job(Slot::Main(i), *w)));
+        q.extend(revisits.iter().enumerate().map(|(i, o)| job(Slot::Revisit(i), Window::new(o.start, o.end))));
     }
     let total_windows = main.len() + revisits.len();
     tracing::info!(source = vendor.source(), %range, windows = total_windows, "planned");
@@ -164,7 +217,7 @@ pub(crate) async fn run_source(run: SourceRun) -> SourceReport {
         return report;
     }
 
-    let workers = run.workers.clamp(1, 16).min(total_windows.max(1));
+    let workers = shared.workers;
     let mut handles = Vec::with_capacity(workers);
     for _ in 0..workers {
         let s = shared.clone();
@@ -219,9 +272,21 @@ pub(crate) async fn run_source(run: SourceRun) -> SourceReport {
 }
 
 async fn worker(s: Arc<Shared>) {
-    while let Some((slot, window)) = s.next_job() {
-        let Some((outcome, last, count)) = fetch_window(&s, window).await else { return };
-        if s.tx.send(Msg::WindowDone { source: s.idx, slot, outcome, records: last }).await.is_err() {
+    while let Some(job) = s.next_job().await {
+        let result = fetch_piece(&s, &job).await;
+        s.active.fetch_sub(1, Ordering::SeqCst);
+        let Some(last) = result else { return };
+        let t = &job.tracker;
+        if t.remaining.fetch_sub(1, Ordering::SeqCst) != 1 {
+            // Other pieces of the window are still out: their records are sent already.
+            if !send_records(&s, last).await {
+                return;
+            }
+            continue;
+        }
+        let outcome = std::mem::take(&mut *t.outcome.lock().unwrap_or_else(|p| p.into_inner()));
+        let count = t.records.load(Ordering::SeqCst);
+        if s.tx.send(Msg::WindowDone { source: s.idx, slot: t.slot, outcome, records: last }).await.is_err() {
             s.fail("the store writer stopped".into());
             return;
         }
@@ -229,106 +294,117 @@ async fn worker(s: Arc<Shared>) {
     }
 }
 
-/// Fetch every page of `window` (bisecting it when it holds more than one query can
-/// page through). Returns the outcome, the last page's records (to be committed with
-/// the state) and the record count; `None` when the source stopped meanwhile.
-async fn fetch_window(s: &Shared, window: Window) -> Option<(Outcome, Vec<huadan_model::CallRecord>, u64)> {
-    let limits = s.vendor.limits().clone();
-    let mut outcome = Outcome::default();
-    let mut pieces = VecDeque::from([window]);
-    let mut last = Vec::new();
-    let mut count = 0u64;
-    while let Some(piece) = pieces.pop_front() {
-        let mut cursor: Option<Cursor> = None;
-        let mut first = true;
-        // The earliest start of a record that may still change: the re-visit window
-        // starts there (a vendor's query time is never before the call started).
-        let mut pending_from: Option<huadan_model::Instant> = None;
-        let mut pages = 0u64;
-        loop {
-            if s.stopped() {
+/// Fetch every page of one piece of a window. A piece whose first page reports more
+/// records than one query can page through is bisected; so is a long piece of a
+/// source whose latency keeps the limiter from reaching the quota with the pieces in
+/// flight (more pieces, more requests in flight). Returns the last page's records (to
+/// be committed with the window's state when this is the window's last piece); `None`
+/// when the source stopped meanwhile.
+async fn fetch_piece(s: &Shared, job: &Job) -> Option<Vec<huadan_model::CallRecord>> {
+    let limits = s.vendor.limits();
+    let piece = job.piece;
+    let tracker = &job.tracker;
+    let mut cursor: Option<Cursor> = None;
+    let mut first = true;
+    let mut pages = 0u64;
+    // The earliest start of a record that may still change: the re-visit window
+    // starts there (a vendor's query time is never before the call started).
+    let mut pending_from: Option<huadan_model::Instant> = None;
+    let fail = |why: String| tracker.outcome.lock().unwrap_or_else(|p| p.into_inner()).failed.push((piece, why));
+    loop {
+        if s.stopped() {
+            return None;
+        }
+        let page = match retry::fetch_page(&s.vendor, &s.limiter, &s.policy, &s.counters, &piece, cursor.as_ref()).await
+        {
+            Ok(p) => p,
+            Err(FetchFailure::Fatal(e)) => {
+                s.fail(format!("{e}"));
                 return None;
             }
-            let page =
-                match retry::fetch_page(&s.vendor, &s.limiter, &s.policy, &s.counters, &piece, cursor.as_ref()).await {
-                    Ok(p) => p,
-                    Err(FetchFailure::Fatal(e)) => {
-                        s.fail(format!("{e}"));
-                        return None;
+            Err(f @ FetchFailure::Window { .. }) => {
+                fail(f.to_string());
+                return Some(Vec::new());
+            }
+        };
+        pages += 1;
+        tracker.records.fetch_add(page.records.len() as u64, Ordering::SeqCst);
+        if first {
+            first = false;
+            if let (Some(total), Some(cap)) = (page.total, limits.max_records_per_query)
+                && total > cap
+            {
+                match planner::bisect(&piece, limits.min_span) {
+                    Some((a, b)) => {
+                        tracing::debug!(source = s.vendor.source(), window = %piece, total, cap, "bisecting");
+                        s.push_front(tracker, [a, b]);
                     }
-                    Err(f @ FetchFailure::Window { .. }) => {
-                        outcome.failed.push((piece, f.to_string()));
-                        break;
-                    }
-                };
-            pages += 1;
-            if first {
-                first = false;
-                if let (Some(total), Some(cap)) = (page.total, limits.max_records_per_query)
-                    && total > cap
-                {
-                    match planner::bisect(&piece, limits.min_span) {
-                        Some((a, b)) => {
-                            tracing::debug!(source = s.vendor.source(), window = %piece, total, cap, "bisecting");
-                            pieces.push_front(b);
-                            pieces.push_front(a);
-                        }
-                        None => outcome.failed.push((
-                            piece,
-                            format!(
-                                "the window holds {total} records, more than the {cap} one query can page \
-                                     through, and cannot be split further"
-                            ),
-                        )),
-                    }
-                    // The records are real: store them (re-fetched by the halves, upserts
-                    // make that harmless).
-                    count += page.records.len() as u64;
-                    send_records(s, page.records).await?;
-                    break;
+                    None => fail(format!(
+                        "the window holds {total} records, more than the {cap} one query can page through, \
+                         and cannot be split further"
+                    )),
+                }
+                // The records are real: store them (the halves fetch them again;
+                // upserts make that harmless).
+                return Some(page.records);
+            }
+            if page.next.is_some() && wants_more_in_flight(s, &page) {
+                if let Some((a, b)) = planner::bisect(&piece, limits.min_span) {
+                    tracing::debug!(source = s.vendor.source(), window = %piece, "splitting to put more requests in flight");
+                    s.push_front(tracker, [a, b]);
+                    return Some(page.records);
                 }
             }
-            for r in page.records.iter().filter(|r| r.may_change()) {
-                pending_from = Some(pending_from.map_or(r.started_at, |p| p.min(r.started_at)));
-            }
-            count += page.records.len() as u64;
-            let next = page.next;
-            let done = next.is_none();
-            if next.is_some() && next == cursor {
-                outcome.failed.push((piece, "the vendor returned the same page cursor twice".into()));
-                send_records(s, page.records).await?;
-                break;
-            }
-            if done && pieces.is_empty() {
-                last = page.records;
-            } else {
-                send_records(s, page.records).await?;
-            }
-            if done {
-                if let Some(from) = pending_from {
-                    outcome.pending.push(planner::narrow(&piece, from, limits.min_span));
-                }
-                break;
-            }
-            if pages >= MAX_PAGES_PER_WINDOW {
-                outcome.failed.push((piece, format!("more than {MAX_PAGES_PER_WINDOW} pages; paging looks broken")));
-                break;
-            }
-            cursor = next;
         }
+        for r in page.records.iter().filter(|r| r.may_change()) {
+            pending_from = Some(pending_from.map_or(r.started_at, |p| p.min(r.started_at)));
+        }
+        let next = page.next;
+        if next.is_some() && next == cursor {
+            fail("the vendor returned the same page cursor twice".into());
+            return Some(page.records);
+        }
+        if next.is_none() {
+            if let Some(from) = pending_from {
+                let w = planner::narrow(&piece, from, limits.min_span);
+                tracker.outcome.lock().unwrap_or_else(|p| p.into_inner()).pending.push(w);
+            }
+            return Some(page.records);
+        }
+        if !send_records(s, page.records).await {
+            return None;
+        }
+        if pages >= MAX_PAGES_PER_WINDOW {
+            fail(format!("more than {MAX_PAGES_PER_WINDOW} pages; paging looks broken"));
+            return Some(Vec::new());
+        }
+        cursor = next;
     }
-    Some((outcome, last, count))
 }
 
-async fn send_records(s: &Shared, records: Vec<huadan_model::CallRecord>) -> Option<()> {
+/// Whether one more piece in flight is needed to reach the quota: the request took
+/// longer than the pieces in flight can cover at the source's rate, a worker is free,
+/// and the piece has enough pages left to be worth one extra request. (Pieces are cut
+/// in time, not by count: a busy piece can still leave a tail with fewer in flight.)
+fn wants_more_in_flight(s: &Shared, page: &huadan_vendor::Page) -> bool {
+    let latency = Duration::from_micros(s.counters.last_latency_us.load(Ordering::Relaxed));
+    let (Some(rate), Some(total)) = (s.limiter.rate(), page.total) else { return false };
+    let per_page = page.records.len().max(1) as u64;
+    let pages_left = total.saturating_sub(per_page) / per_page;
+    let in_flight = s.active.load(Ordering::SeqCst).max(1);
+    let queued = s.queue.lock().map(|q| q.len()).unwrap_or(0);
+    pages_left >= 8 && in_flight + queued < s.workers && latency.as_secs_f64() * rate > in_flight as f64
+}
+
+async fn send_records(s: &Shared, records: Vec<huadan_model::CallRecord>) -> bool {
     if records.is_empty() {
-        return Some(());
+        return true;
     }
     if s.tx.send(Msg::Records { source: s.idx, records }).await.is_err() {
         s.fail("the store writer stopped".into());
-        return None;
+        return false;
     }
-    Some(())
+    true
 }
 
 /// How long `--follow` sleeps between runs, interruptible by shutdown.

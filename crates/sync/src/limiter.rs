@@ -17,6 +17,9 @@ use tokio::time::Instant;
 /// counting requests in fixed one-second windows never sees one too many.
 pub const QUOTA_HEADROOM: f64 = 0.985;
 
+/// How long before its slot a waiter stops sleeping and yields instead.
+const SPIN: Duration = Duration::from_millis(2);
+
 /// The slowest pace a rate-limit answer can push a limiter to, as a share of its rate.
 const MIN_FACTOR: f64 = 0.5;
 
@@ -55,7 +58,14 @@ impl Limiter {
         // spacing is between real start instants.
         let mut s = self.state.lock().await;
         if let Some(next) = s.next {
-            tokio::time::sleep_until(next).await;
+            // The timer wheel has millisecond ticks and rounds up: sleep to just before
+            // the slot, then yield until it, so that late wake-ups do not eat the quota.
+            if let Some(early) = next.checked_sub(SPIN) {
+                tokio::time::sleep_until(early).await;
+            }
+            while Instant::now() < next {
+                tokio::task::yield_now().await;
+            }
         }
         let now = Instant::now();
         let interval = Duration::from_secs_f64(1.0 / (rate * s.factor));

@@ -63,6 +63,9 @@ pub struct Counters {
     pub fetched: AtomicU64,
     /// Rate-limit answers received.
     pub rate_limited: AtomicU64,
+    /// How long the last successful request took, in microseconds (limiter wait
+    /// excluded).
+    pub last_latency_us: AtomicU64,
 }
 
 impl Counters {
@@ -104,8 +107,10 @@ pub async fn fetch_page(
         limiter.acquire().await;
         attempts += 1;
         Counters::bump(&counters.requests);
+        let sent = std::time::Instant::now();
         let error = match vendor.fetch(window, cursor).await {
             Ok(page) => {
+                counters.last_latency_us.store(sent.elapsed().as_micros() as u64, Ordering::Relaxed);
                 limiter.succeeded().await;
                 counters.fetched.fetch_add(page.records.len() as u64, Ordering::Relaxed);
                 return Ok(page);

@@ -383,3 +383,44 @@ async fn limiter_holds_the_quota_in_every_window() {
     assert_eq!(v.over_quota.load(Ordering::SeqCst), 0);
     assert_eq!(store.ids("paced"), v.expected_ids(start, v.dataset.now()));
 }
+
+#[tokio::test]
+async fn slow_vendor_gets_more_requests_in_flight_to_reach_the_quota() {
+    // 80 ms per request at 50 req/s: one request at a time would reach 12.5 req/s;
+    // the engine must split the window to keep about four in flight.
+    let mut l = limits();
+    l.quota = Quota { per_second: Some(50.0), per_minute: None };
+    let mut fv = FakeVendor::new("slow", dataset(1, 2600, 0.0), l);
+    fv.page_size = 10;
+    fv.latency = Duration::from_millis(80);
+    let v = Arc::new(fv);
+    let store = MemStore::new();
+    let clock = v.dataset.clock().clone();
+    let sstore: DynStore = store.clone();
+    let e = Engine::with_vendors(&config(1), sstore, vec![v.clone() as DynVendor]).with_options(EngineOptions {
+        retry: fast_policy(),
+        headroom: 1.0,
+        workers: 8,
+        now: Some(Arc::new(move || clock.now())),
+        ..Default::default()
+    });
+    let start = backfill_start(&v, 1);
+    let opts = SyncOptions { since: Some(start), ..Default::default() };
+    let t0 = std::time::Instant::now();
+    let r = tokio::time::timeout(Duration::from_secs(60), e.run(&opts, &NoProgress)).await.unwrap();
+    let elapsed = t0.elapsed().as_secs_f64();
+    assert!(r.all_ok(), "{r:?}");
+    let n = v.calls.lock().len();
+    let floor = (n - 1) as f64 / 50.0;
+    let sequential = n as f64 * 0.080;
+    assert!(v.max_in_flight.load(Ordering::SeqCst) >= 4, "max in flight {}", v.max_in_flight.load(Ordering::SeqCst));
+    // Within 1.6 x the quota's floor (a time-cut piece busier than the others leaves a
+    // tail), and far below one-at-a-time.
+    assert!(elapsed < floor * 1.6 + 0.3, "{n} requests took {elapsed:.2}s; the quota allows {floor:.2}s");
+    assert!(elapsed < sequential * 0.5, "{elapsed:.2}s vs {sequential:.2}s one at a time");
+    assert_eq!(v.over_quota.load(Ordering::SeqCst), 0);
+    // Splitting costs a request per split, not a second pass.
+    let records = store.ids("slow").len();
+    assert!(n < records / 10 + 40, "{n} requests for {records} records");
+    assert_eq!(store.ids("slow"), v.expected_ids(start, v.dataset.now()));
+}

@@ -170,6 +170,9 @@ pub struct FakeVendor {
     pub beyond_cap: AtomicU64,
     /// Requests over the quota in some one-second window, as the vendor counts.
     pub over_quota: AtomicU64,
+    /// Requests being answered right now, and the most ever at once.
+    pub in_flight: AtomicU64,
+    pub max_in_flight: AtomicU64,
 }
 
 pub fn t(s: &str) -> Instant {
@@ -211,6 +214,8 @@ impl FakeVendor {
             requests: AtomicU64::new(0),
             beyond_cap: AtomicU64::new(0),
             over_quota: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            max_in_flight: AtomicU64::new(0),
         }
     }
 
@@ -267,7 +272,10 @@ impl Vendor for FakeVendor {
             }
         }
         if !self.latency.is_zero() {
+            let now_in = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max_in_flight.fetch_max(now_in, Ordering::SeqCst);
             tokio::time::sleep(self.latency).await;
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
         }
         if let Some(e) = self.inject.lock().as_ref().and_then(|f| f(&call)) {
             return Err(e);
