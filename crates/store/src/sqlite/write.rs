@@ -26,7 +26,8 @@ pub(crate) fn commit(
             .prepare_cached(
                 "INSERT INTO calls (id, source, provider, started_at, direction, disposition, agent_id, agent_name,
                                     caller_number, callee_number, talk_seconds, content_hash, synced_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT (id) DO NOTHING",
             )
             .map_err(db)?;
         let mut update = tx
@@ -49,60 +50,59 @@ pub(crate) fn commit(
         let mut fts_put = tx.prepare_cached("INSERT INTO calls_fts (rowid, text) VALUES (?1, ?2)").map_err(db)?;
 
         for r in records {
-            let found: Option<(i64, Vec<u8>)> =
-                find.query_row([&r.id], |row| Ok((row.get(0)?, row.get(1)?))).optional().map_err(db)?;
-            let seq = match found {
-                Some((_, ref hash)) if hash.as_slice() == r.hash => {
+            // Most records of a sync are new: try the insert first; only on a conflict
+            // look the row up and compare hashes.
+            let inserted = insert
+                .execute(params![
+                    r.id,
+                    r.source,
+                    r.provider,
+                    r.started_ms,
+                    r.direction,
+                    r.disposition,
+                    r.agent_id,
+                    r.agent_name,
+                    r.caller_number,
+                    r.callee_number,
+                    r.talk_seconds,
+                    &r.hash[..],
+                    now_ms
+                ])
+                .map_err(|e| record_error(&r.id, e))?;
+            let seq = if inserted == 1 {
+                stats.inserted += 1;
+                tx.last_insert_rowid()
+            } else {
+                let (seq, hash): (i64, Vec<u8>) =
+                    find.query_row([&r.id], |row| Ok((row.get(0)?, row.get(1)?))).map_err(db)?;
+                if hash.as_slice() == r.hash {
                     stats.unchanged += 1;
                     continue;
                 }
-                Some((seq, _)) => {
-                    update
-                        .execute(params![
-                            seq,
-                            r.source,
-                            r.provider,
-                            r.started_ms,
-                            r.direction,
-                            r.disposition,
-                            r.agent_id,
-                            r.agent_name,
-                            r.caller_number,
-                            r.callee_number,
-                            r.talk_seconds,
-                            &r.hash[..],
-                            now_ms
-                        ])
-                        .map_err(|e| record_error(&r.id, e))?;
-                    let old: Option<String> = old_text.query_row([seq], |row| row.get(0)).optional().map_err(db)?;
-                    if let Some(old) = old {
-                        fts_del.execute(params![seq, old]).map_err(db)?;
-                        del_text.execute([seq]).map_err(db)?;
-                    }
-                    stats.updated += 1;
-                    seq
+                update
+                    .execute(params![
+                        seq,
+                        r.source,
+                        r.provider,
+                        r.started_ms,
+                        r.direction,
+                        r.disposition,
+                        r.agent_id,
+                        r.agent_name,
+                        r.caller_number,
+                        r.callee_number,
+                        r.talk_seconds,
+                        &r.hash[..],
+                        now_ms
+                    ])
+                    .map_err(|e| record_error(&r.id, e))?;
+                let old: Option<String> = old_text.query_row([seq], |row| row.get(0)).optional().map_err(db)?;
+                if let Some(old) = old {
+                    fts_del.execute(params![seq, old]).map_err(db)?;
+                    del_text.execute([seq]).map_err(db)?;
                 }
-                None => {
-                    insert
-                        .execute(params![
-                            r.id,
-                            r.source,
-                            r.provider,
-                            r.started_ms,
-                            r.direction,
-                            r.disposition,
-                            r.agent_id,
-                            r.agent_name,
-                            r.caller_number,
-                            r.callee_number,
-                            r.talk_seconds,
-                            &r.hash[..],
-                            now_ms
-                        ])
-                        .map_err(|e| record_error(&r.id, e))?;
-                    stats.inserted += 1;
-                    tx.last_insert_rowid()
-                }
+                stats.updated += 1;
+                seq
             };
             put_body.execute(params![seq, r.body]).map_err(db)?;
             if let Some(text) = &r.transcript {
