@@ -348,12 +348,13 @@ async fn fetch_piece(s: &Shared, job: &Job) -> Option<Vec<huadan_model::CallReco
                 // upserts make that harmless).
                 return Some(page.records);
             }
-            if page.next.is_some() && wants_more_in_flight(s, &page) {
-                if let Some((a, b)) = planner::bisect(&piece, limits.min_span) {
-                    tracing::debug!(source = s.vendor.source(), window = %piece, "splitting to put more requests in flight");
-                    s.push_front(tracker, [a, b]);
-                    return Some(page.records);
-                }
+            if page.next.is_some()
+                && wants_more_in_flight(s, &page)
+                && let Some((a, b)) = planner::bisect(&piece, limits.min_span)
+            {
+                tracing::debug!(source = s.vendor.source(), window = %piece, "splitting to put more requests in flight");
+                s.push_front(tracker, [a, b]);
+                return Some(page.records);
             }
         }
         for r in page.records.iter().filter(|r| r.may_change()) {
