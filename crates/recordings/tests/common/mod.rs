@@ -171,6 +171,8 @@ fn async_stream(
                     tokio::time::sleep(Duration::from_secs(30)).await;
                     return None;
                 }
+                // Let what was sent reach the client before the connection is cut.
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 return Some((Err(std::io::Error::other("cut off")), usize::MAX));
             }
             if let Some(d) = drip
