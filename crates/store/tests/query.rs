@@ -117,6 +117,7 @@ async fn transcript_search_finds_chinese_phrases_of_any_length() {
     assert_eq!(ids(&s, text("价格")).await, ["ccc-a:c000005", "ccc-a:c000004"]);
     assert_eq!(ids(&s, text("价")).await, ["ccc-a:c000005", "ccc-a:c000004"]);
     assert_eq!(ids(&s, text("售")).await, ["ccc-a:c000004"]);
+    assert_eq!(ids(&s, text(" 退款 ")).await, ["ccc-a:c000004"], "surrounding blanks are ignored");
     // LIKE wildcards in the query are literal.
     assert_eq!(ids(&s, text("%")).await, ["ccc-a:c000005"]);
     assert_eq!(ids(&s, text("_")).await, ["ccc-a:c000005"]);

@@ -93,7 +93,7 @@ pub(crate) fn build(f: &CallFilter) -> Where {
         let p = w.bind(number.to_string());
         w.and(&format!("(instr(c.caller_number, {p}) > 0 OR instr(c.callee_number, {p}) > 0)"));
     }
-    if let Some(text) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
+    if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         if text.chars().count() >= 3 {
             // Trigram FTS: any substring of three characters or more.
             let p = w.bind(fts_phrase(text));
