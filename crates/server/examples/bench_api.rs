@@ -177,6 +177,31 @@ async fn main() {
                 }
             }
         }
+        "page" => {
+            // Where a `/v1/calls?limit=50&source=…` request spends its time, serially.
+            let q = huadan_store::CallQuery {
+                filter: CallFilter { sources: vec!["bench-tencent_ccc".into()], ..CallFilter::default() },
+                limit: 50,
+                cursor: None,
+            };
+            let n = 500;
+            let t = Clock::now();
+            let mut bytes = 0;
+            let mut ser = Duration::ZERO;
+            for _ in 0..n {
+                let page = store.calls(&q).await.unwrap_or_else(|e| panic!("{e}"));
+                let s = Clock::now();
+                bytes += serde_json::to_vec(&page).map_or(0, |v| v.len());
+                ser += s.elapsed();
+            }
+            let total = t.elapsed();
+            println!(
+                "{n} pages: {:.3} ms/page total, of which JSON encoding {:.3} ms; {} bytes/page",
+                total.as_secs_f64() * 1000.0 / n as f64,
+                ser.as_secs_f64() * 1000.0 / n as f64,
+                bytes / n
+            );
+        }
         _ => usage(),
     }
 }

@@ -127,6 +127,14 @@ fn write_err(path: &Path, e: impl std::fmt::Display) -> ExportError {
     ExportError::Write { path: path.display().to_string(), message: e.to_string() }
 }
 
+/// Records per batch handed from the store reader to the file writer.
+const BATCH: usize = 1024;
+/// Batches in flight between them (bounds memory: about this many × [`BATCH`] records).
+const IN_FLIGHT: usize = 4;
+
+/// Read the store on the async side and encode + write on a blocking thread, with a
+/// small bounded channel between them, so that decoding the next page overlaps with
+/// writing the last one while memory stays flat.
 async fn write_file(
     store: &DynStore,
     filter: CallFilter,
@@ -134,6 +142,28 @@ async fn write_file(
     path: &Path,
 ) -> Result<u64, ExportError> {
     let file = File::create(path).map_err(|e| write_err(path, e))?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<huadan_model::CallRecord>, StoreError>>(IN_FLIGHT);
+    let writer_opts = options.clone();
+    let writer_path = path.to_path_buf();
+    let writer = tokio::task::spawn_blocking(move || write_batches(file, rx, &writer_opts, &writer_path));
+    let mut records = store.export(filter).ready_chunks(BATCH);
+    while let Some(chunk) = records.next().await {
+        let batch: Result<Vec<_>, StoreError> = chunk.into_iter().collect();
+        let failed = batch.is_err();
+        if tx.send(batch).await.is_err() || failed {
+            break; // the writer stopped (its error is reported below), or the store failed
+        }
+    }
+    drop(tx);
+    writer.await.map_err(|e| write_err(path, format!("export writer stopped: {e}")))?
+}
+
+fn write_batches(
+    file: File,
+    mut rx: tokio::sync::mpsc::Receiver<Result<Vec<huadan_model::CallRecord>, StoreError>>,
+    options: &ExportOptions,
+    path: &Path,
+) -> Result<u64, ExportError> {
     let out = BufWriter::with_capacity(256 * 1024, file);
     let mut writer = match options.format {
         ExportFormat::Csv => AnyWriter::Csv(CsvWriter::new(out, options.bom).map_err(|e| write_err(path, e))?),
@@ -142,19 +172,19 @@ async fn write_file(
             ParquetWriter::new(out, options.parquet_batch_rows).map_err(|e| write_err(path, e))?,
         )),
     };
-    let mut records = store.export(filter);
     let mut n = 0u64;
-    while let Some(rec) = records.next().await {
-        let mut rec = rec?;
-        if options.mask_numbers {
-            rec.mask_numbers();
+    while let Some(batch) = rx.blocking_recv() {
+        for mut rec in batch? {
+            if options.mask_numbers {
+                rec.mask_numbers();
+            }
+            match &mut writer {
+                AnyWriter::Csv(w) => w.write(&rec).map_err(|e| write_err(path, e))?,
+                AnyWriter::Jsonl(w) => w.write(&rec).map_err(|e| write_err(path, e))?,
+                AnyWriter::Parquet(w) => w.write(&rec).map_err(|e| write_err(path, e))?,
+            }
+            n += 1;
         }
-        match &mut writer {
-            AnyWriter::Csv(w) => w.write(&rec).map_err(|e| write_err(path, e))?,
-            AnyWriter::Jsonl(w) => w.write(&rec).map_err(|e| write_err(path, e))?,
-            AnyWriter::Parquet(w) => w.write(&rec).map_err(|e| write_err(path, e))?,
-        }
-        n += 1;
     }
     let file = match writer {
         AnyWriter::Csv(w) => w.finish().map_err(|e| write_err(path, e))?,

@@ -57,6 +57,7 @@ pub async fn http_body(
     // Fused: after an empty first read the rest must not poll the store's stream again.
     let mut records = records.fuse();
     let first = records.next().await.transpose()?;
+    let records = prefetch(records);
     let mut encoder = match format {
         TextFormat::Csv { bom } => Encoder::Csv(CsvWriter::new(Vec::with_capacity(64 * 1024), bom).map_err(io_err)?),
         TextFormat::Jsonl => Encoder::Jsonl(JsonlWriter::new(Vec::with_capacity(64 * 1024))),
@@ -82,6 +83,28 @@ pub async fn http_body(
         Ok(encoder.take())
     });
     Ok(stream::once(async move { Ok(head) }).chain(rest))
+}
+
+/// Records read ahead of the encoder (bounds memory; lets the store decode the next
+/// page while the last one is encoded and sent).
+const PREFETCH: usize = 2048;
+
+/// Drive `records` from a task of its own into a bounded channel, so that reading the
+/// store overlaps with encoding and sending. Dropping the returned stream (client gone)
+/// stops the task at its next send.
+fn prefetch(
+    mut records: impl Stream<Item = Result<CallRecord, StoreError>> + Send + Unpin + 'static,
+) -> impl Stream<Item = Result<CallRecord, StoreError>> + Send + Unpin + 'static {
+    let (tx, rx) = tokio::sync::mpsc::channel(PREFETCH);
+    tokio::spawn(async move {
+        while let Some(item) = records.next().await {
+            let failed = item.is_err();
+            if tx.send(item).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    Box::pin(stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }))
 }
 
 /// Writing to a `Vec` fails only if serialising fails, which the record types never do.
