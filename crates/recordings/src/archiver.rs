@@ -172,7 +172,9 @@ impl Archiver {
                     None => Duration::from_secs(3600),
                     Some(t) => {
                         let d = t.duration_since(Timestamp::now());
-                        Duration::try_from(d.max(SignedDuration::ZERO)).unwrap_or_default().max(Duration::from_millis(5))
+                        Duration::try_from(d.max(SignedDuration::ZERO))
+                            .unwrap_or_default()
+                            .max(Duration::from_millis(5))
                     }
                 }
             } else {
@@ -226,10 +228,8 @@ impl Archiver {
                         } else if last_chance > now {
                             (Some(last_chance), JobStatus::Expired, reason)
                         } else {
-                            let why = format!(
-                                "link expired at {exp} after {} attempts; last error: {reason}",
-                                job.attempts
-                            );
+                            let why =
+                                format!("link expired at {exp} after {} attempts; last error: {reason}", job.attempts);
                             (None, JobStatus::Expired, why)
                         }
                     }

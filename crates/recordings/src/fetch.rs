@@ -47,12 +47,8 @@ pub async fn fetch_one(
         .map_err(|e| format!("request failed: {}", without_url(&e)))?;
     let status = resp.status();
     let expected_len = resp.content_length();
-    let content_type = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_type =
+        resp.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let mut body = resp.bytes_stream();
     if !status.is_success() {
         let first = tokio::time::timeout(stall, body.next()).await.ok().flatten().and_then(|r| r.ok());
@@ -78,20 +74,23 @@ pub async fn fetch_one(
     if head.is_empty() {
         return Err("empty body".into());
     }
-    if looks_like_text_answer(&head) || content_type.starts_with("application/json") || content_type.starts_with("text/")
+    if looks_like_text_answer(&head)
+        || content_type.starts_with("application/json")
+        || content_type.starts_with("text/")
     {
         let all: Vec<u8> = pending.iter().flat_map(|c| c.iter().copied()).collect();
-        return Err(format!("not audio ({}): {}", if content_type.is_empty() { "no content-type" } else { &content_type }, snippet(&all)));
+        return Err(format!(
+            "not audio ({}): {}",
+            if content_type.is_empty() { "no content-type" } else { &content_type },
+            snippet(&all)
+        ));
     }
     let ext = extension_from_url(&j.url).or_else(|| sniff_extension(&head)).unwrap_or("bin");
     let key = object_key(&j.source, &j.record_id, j.index, j.started_at, ext);
     let path = archive.path(&key).map_err(|e| e.to_string())?;
 
-    let upload = archive
-        .store()
-        .put_multipart(&path)
-        .await
-        .map_err(|e| format!("archive: cannot start upload: {e}"))?;
+    let upload =
+        archive.store().put_multipart(&path).await.map_err(|e| format!("archive: cannot start upload: {e}"))?;
     let mut writer = WriteMultipart::new_with_chunk_size(upload, archive.chunk_size());
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;

@@ -233,9 +233,7 @@ impl Queue {
 
     /// Hand jobs a killed archiver left `fetching` back to `pending`. Returns how many.
     pub fn recover(&self) -> Result<usize, RecordingsError> {
-        self.conn()
-            .execute("UPDATE recording_jobs SET status = 'pending' WHERE status = 'fetching'", [])
-            .map_err(db)
+        self.conn().execute("UPDATE recording_jobs SET status = 'pending' WHERE status = 'fetching'", []).map_err(db)
     }
 
     /// Mark pending jobs whose link has expired as `expired`; returns how many.
@@ -376,9 +374,8 @@ impl Queue {
     /// Every job, in key order (for status listings and tests).
     pub fn all(&self) -> Result<Vec<Job>, RecordingsError> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare(&format!("SELECT {JOB_COLUMNS} FROM recording_jobs ORDER BY record_id, idx"))
-            .map_err(db)?;
+        let mut stmt =
+            conn.prepare(&format!("SELECT {JOB_COLUMNS} FROM recording_jobs ORDER BY record_id, idx")).map_err(db)?;
         let rows = stmt.query_map([], row_to_job).map_err(db)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(db)
     }

@@ -5,9 +5,7 @@ mod common;
 use common::{AudioServer, Plan, sha256_hex, wav};
 use huadan_model::{CallRecord, Provider, Recording};
 use huadan_recordings::key::object_key;
-use huadan_recordings::{
-    Archive, Archiver, JobStatus, NewJob, Queue, RecordingsConfig, RunOptions, is_staging_name,
-};
+use huadan_recordings::{Archive, Archiver, JobStatus, NewJob, Queue, RecordingsConfig, RunOptions, is_staging_name};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -36,14 +34,7 @@ fn started() -> Timestamp {
 }
 
 fn job(id: &str, url: &str, expires_at: Option<Timestamp>) -> NewJob {
-    NewJob {
-        record_id: id.into(),
-        index: 0,
-        source: "ads".into(),
-        started_at: started(),
-        url: url.into(),
-        expires_at,
-    }
+    NewJob { record_id: id.into(), index: 0, source: "ads".into(), started_at: started(), url: url.into(), expires_at }
 }
 
 fn files_under(root: &Path) -> Vec<PathBuf> {
@@ -208,11 +199,14 @@ async fn closest_to_expiry_goes_first() {
     let a = archiver(tmp.path(), fast_config(tmp.path(), 1));
     let now = Timestamp::now();
     let h = |m: i64| Some(now + SignedDuration::from_mins(m));
-    let expiries = [("e300", h(300)), ("e60", h(60)), ("none", None), ("e180", h(180)), ("e120", h(120)), ("e10", h(10))];
+    let expiries =
+        [("e300", h(300)), ("e60", h(60)), ("none", None), ("e180", h(180)), ("e120", h(120)), ("e10", h(10))];
     let jobs: Vec<NewJob> = expiries
         .iter()
         .enumerate()
-        .map(|(i, (name, exp))| job(&format!("ads:{name}"), &srv.add(name, Plan { body: wav(i as u64, 500), ..Plan::default() }), *exp))
+        .map(|(i, (name, exp))| {
+            job(&format!("ads:{name}"), &srv.add(name, Plan { body: wav(i as u64, 500), ..Plan::default() }), *exp)
+        })
         .collect();
     a.queue().enqueue(&jobs, now).unwrap();
     a.run(until_idle()).await.unwrap();
@@ -244,8 +238,11 @@ async fn per_host_pacing_spaces_requests() {
     let mut cfg = fast_config(tmp.path(), 4);
     cfg.per_host_interval_ms = 60;
     let a = archiver(tmp.path(), cfg);
-    let jobs: Vec<NewJob> =
-        (0..6).map(|i| job(&format!("ads:p{i}"), &srv.add(&format!("p{i}"), Plan { body: wav(i, 100), ..Plan::default() }), None)).collect();
+    let jobs: Vec<NewJob> = (0..6)
+        .map(|i| {
+            job(&format!("ads:p{i}"), &srv.add(&format!("p{i}"), Plan { body: wav(i, 100), ..Plan::default() }), None)
+        })
+        .collect();
     a.queue().enqueue(&jobs, Timestamp::now()).unwrap();
     let t0 = std::time::Instant::now();
     a.run(until_idle()).await.unwrap();

@@ -79,7 +79,10 @@ async fn kill9_mid_download_restart_completes_no_duplicates() {
     for i in 0..5u64 {
         // ~200 KB dripped in 4 KiB chunks every 15 ms: about 0.75 s per recording.
         let body = wav(i, 100_000);
-        let url = srv.add(&format!("k{i}.wav"), Plan { body: body.clone(), drip: Some(Duration::from_millis(15)), ..Plan::default() });
+        let url = srv.add(
+            &format!("k{i}.wav"),
+            Plan { body: body.clone(), drip: Some(Duration::from_millis(15)), ..Plan::default() },
+        );
         let id = format!("ads:k{i}");
         expected.insert(object_key("ads", &id, 0, started, "wav"), body);
         jobs.push(NewJob { record_id: id, index: 0, source: "ads".into(), started_at: started, url, expires_at: None });
@@ -110,7 +113,10 @@ async fn kill9_mid_download_restart_completes_no_duplicates() {
             assert_eq!(std::fs::read(root.join(&f)).unwrap(), expected[&f], "{f} is whole");
         }
     }
-    assert!(files(&root).iter().any(|f| is_staging_name(f.rsplit('/').next().unwrap())), "a staging file was left behind");
+    assert!(
+        files(&root).iter().any(|f| is_staging_name(f.rsplit('/').next().unwrap())),
+        "a staging file was left behind"
+    );
     drop(q);
 
     // Restart: completes.

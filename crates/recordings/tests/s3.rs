@@ -45,7 +45,13 @@ fn xml(body: String) -> Response {
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/xml")], body).into_response()
 }
 
-async fn s3(axum::extract::State(st): axum::extract::State<S3>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn s3(
+    axum::extract::State(st): axum::extract::State<S3>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let mut s = st.lock().unwrap();
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
     if auth.starts_with("AWS4-HMAC-SHA256 Credential=test-key/") {
@@ -100,7 +106,12 @@ async fn s3(axum::extract::State(st): axum::extract::State<S3>, method: Method, 
         }
         Method::GET | Method::HEAD => {
             let Some(obj) = s.objects.get(&key) else {
-                return (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "application/xml")], "<Error><Code>NoSuchKey</Code></Error>").into_response();
+                return (
+                    StatusCode::NOT_FOUND,
+                    [(header::CONTENT_TYPE, "application/xml")],
+                    "<Error><Code>NoSuchKey</Code></Error>",
+                )
+                    .into_response();
             };
             let len = obj.len();
             let range = headers
@@ -156,7 +167,12 @@ async fn s3_archive_to_in_process_fake_with_faults_and_range_reads() {
     let mut jobs = vec![];
     for i in 0..8u64 {
         let body = wav(i, 30_000);
-        let plan = Plan { body: body.clone(), truncate: u32::from(i % 3 == 1), stall: u32::from(i % 3 == 2), ..Plan::default() };
+        let plan = Plan {
+            body: body.clone(),
+            truncate: u32::from(i % 3 == 1),
+            stall: u32::from(i % 3 == 2),
+            ..Plan::default()
+        };
         let url = srv.add(&format!("s{i}.wav"), plan);
         let id = format!("ads:s:{i}");
         bodies.insert(id.clone(), body);
