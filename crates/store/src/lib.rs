@@ -15,10 +15,12 @@
 mod aggregate;
 mod content;
 mod cursor;
+mod postgres;
 mod sqlite;
 mod types;
 
 pub use aggregate::NO_AGENT;
+pub use postgres::PgStore;
 pub use sqlite::{EXPORT_PAGE, SqliteStore};
 pub use types::{
     Batch, CallFilter, CallPage, CallQuery, GroupBy, OpenWindow, SourceStatus, StatsRow, SyncState, WriteStats,

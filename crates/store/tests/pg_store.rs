@@ -1,0 +1,168 @@
+//! PostgreSQL-only behaviour: connection errors, migrations, a connection lost
+//! mid-batch, concurrent writers, large batches. (The shared store suite runs against
+//! both backends from `upsert.rs` / `query.rs`.)
+
+mod common;
+mod pg_common;
+
+use common::*;
+use huadan_model::Provider;
+use huadan_store::{Batch, CallFilter, PgStore, Store, StoreError, SyncState};
+use pg_common::{Schema, url};
+use std::time::Duration;
+
+#[tokio::test]
+async fn pg_connection_errors_are_clear_and_redact_the_password() {
+    // Nothing listens on port 1: no server needed for this one.
+    let err = PgStore::open("postgres://huadan:hunter2@127.0.0.1:1/db").await.err().unwrap();
+    let msg = err.to_string();
+    assert!(matches!(err, StoreError::Open { .. }), "{msg}");
+    assert!(!msg.contains("hunter2"), "{msg}");
+    assert!(msg.contains("postgres://huadan:****@127.0.0.1:1/db"), "{msg}");
+    assert!(msg.to_lowercase().contains("connect"), "{msg}");
+    let err = PgStore::open("postgres://u:pw@[bad").await.err().unwrap();
+    assert!(!err.to_string().contains(":pw@"), "{err}");
+}
+
+#[tokio::test]
+async fn pg_migrations_are_recorded_and_a_newer_schema_is_refused() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url);
+    {
+        let s = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
+        s.commit(Batch { source: "src".into(), records: vec![rec("src", Provider::Wecom, 1, 0)], state: None })
+            .await
+            .unwrap();
+        assert!(s.has_trigram_index(), "pg_trgm is available on the test server");
+    }
+    // Reopening keeps the data and applies nothing twice.
+    let s = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 1);
+    let c = schema.client().await;
+    let versions: Vec<i32> =
+        c.query("SELECT version FROM schema_migrations", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(versions, [1]);
+    c.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)", &[]).await.unwrap();
+    let err = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.err().unwrap();
+    assert!(err.to_string().contains("newer huadan"), "{err}");
+}
+
+#[tokio::test]
+async fn pg_opening_one_database_from_many_processes_at_once_migrates_once() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url);
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, name) = (schema.store_url(), schema.name.clone());
+            tokio::spawn(async move { PgStore::open_in_schema(&url, &name).await.map(|_| ()) })
+        })
+        .collect();
+    for o in opens {
+        o.await.unwrap().unwrap();
+    }
+    let n: i64 = schema.client().await.query_one("SELECT count(*) FROM schema_migrations", &[]).await.unwrap().get(0);
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn pg_a_connection_lost_mid_batch_stores_nothing_and_the_retry_stores_everything() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url);
+    let app = schema.name.clone();
+    let store = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
+    let state = |secs| SyncState { source: "src".into(), checkpoint: Some(at(secs)), ..SyncState::default() };
+    store
+        .commit(Batch {
+            source: "src".into(),
+            records: vec![rec("src", Provider::Tanma, 0, 0)],
+            state: Some(state(60)),
+        })
+        .await
+        .unwrap();
+
+    // Hold a lock so the next batch stalls inside its transaction, then cut its
+    // connection from the server side.
+    let mut locker = schema.client().await;
+    let tx = locker.transaction().await.unwrap();
+    tx.batch_execute("LOCK TABLE calls IN EXCLUSIVE MODE").await.unwrap();
+    let batch = Batch {
+        source: "src".into(),
+        records: (1..500).map(|n| rec("src", Provider::Tanma, n, i64::from(n) * 60)).collect(),
+        state: Some(state(30_000)),
+    };
+    let pending = {
+        let (store, batch) = (store.clone(), batch.clone());
+        tokio::spawn(async move { store.commit(batch).await })
+    };
+    let killer = schema.client().await;
+    let mut killed = 0i64;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        killed = killer
+            .query_one(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                  WHERE application_name = $1 AND wait_event_type = 'Lock') t",
+                &[&app],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if killed > 0 {
+            break;
+        }
+    }
+    assert_eq!(killed, 1, "the batch's connection was waiting on the lock");
+    let err = tokio::time::timeout(Duration::from_secs(20), pending).await.unwrap().unwrap().unwrap_err();
+    assert!(matches!(err, StoreError::Db(_)), "{err}");
+    tx.rollback().await.unwrap();
+
+    // Neither the records nor the checkpoint of the lost batch.
+    assert_eq!(store.count(&CallFilter::default()).await.unwrap(), 1);
+    assert_eq!(store.load_state("src").await.unwrap().unwrap().checkpoint, Some(at(60)));
+    // The caller sends it again: everything arrives, once.
+    let w = store.commit(batch).await.unwrap();
+    assert_eq!(w.inserted, 499);
+    assert_eq!(store.count(&CallFilter::default()).await.unwrap(), 500);
+    assert_eq!(store.load_state("src").await.unwrap().unwrap().checkpoint, Some(at(30_000)));
+}
+
+#[tokio::test]
+async fn pg_concurrent_overlapping_batches_neither_deadlock_nor_duplicate() {
+    let Some((_schema, s)) = pg_common::pg_store().await else { return };
+    let writers: Vec<_> = (0..4u32)
+        .map(|w| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                for round in 0..5u32 {
+                    // Every writer covers the same ids, in a different order each time.
+                    let mut recs: Vec<_> = (0..300).map(|n| rec("src", Provider::Tanma, n, i64::from(n))).collect();
+                    recs.rotate_left(((w * 5 + round) * 37 % 300) as usize);
+                    if w % 2 == 1 {
+                        recs.reverse();
+                    }
+                    s.commit(Batch { source: "src".into(), records: recs, state: None }).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 300);
+}
+
+#[tokio::test]
+async fn pg_a_large_batch_counts_new_changed_and_unchanged_rows() {
+    let Some((_schema, s)) = pg_common::pg_store().await else { return };
+    let first: Vec<_> = (0..3000).map(|n| rec("src", Provider::AliyunCcc, n, i64::from(n))).collect();
+    let w = put(&s, "src", first.clone()).await;
+    assert_eq!((w.inserted, w.updated, w.unchanged), (3000, 0, 0));
+    let mut second = first;
+    for r in second.iter_mut().step_by(3) {
+        r.remark = Some("changed".into());
+    }
+    second.extend((3000..3500).map(|n| rec("src", Provider::AliyunCcc, n, i64::from(n))));
+    let w = put(&s, "src", second).await;
+    assert_eq!((w.inserted, w.updated, w.unchanged), (500, 1000, 2000));
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 3500);
+}
