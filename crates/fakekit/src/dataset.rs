@@ -10,10 +10,17 @@
 use crate::{Clock, mix, unit};
 use huadan_model::{Instant, Provider, time::GMT8};
 use jiff::SignedDuration;
+use parking_lot::Mutex;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use std::sync::Arc;
 
 const HOUR: i64 = 3600;
+/// At most this many generated buckets are kept (per dataset, all vendors together)…
+const CACHE_BUCKETS: usize = 64;
+/// …and at most this many slots in them (24 bytes each: about 6 MB), so memory stays
+/// bounded however large the dataset.
+const CACHE_SLOTS: usize = 256 * 1024;
 
 /// The parameters of a dataset (`--seed`, `--days`, `--calls-per-day`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,6 +63,9 @@ pub struct Dataset {
     spec: DatasetSpec,
     clock: Clock,
     origin: Instant,
+    /// Recently generated buckets (shared by clones): paging through a window asks for
+    /// the same edge buckets on every request.
+    cache: Arc<Mutex<SlotCache>>,
 }
 
 /// Relative call volume per GMT+8 hour of day: quiet nights, a morning peak at 10:00,
@@ -73,7 +83,7 @@ impl Dataset {
         let now = clock.now();
         let today = huadan_model::time::gmt8_date(now);
         let origin = huadan_model::time::gmt8_day_start(today) - SignedDuration::from_hours(24 * spec.days as i64);
-        Dataset { spec, clock, origin }
+        Dataset { spec, clock, origin, cache: Arc::default() }
     }
 
     /// The parameters.
@@ -111,9 +121,11 @@ impl Dataset {
         if t < self.origin {
             return 0;
         }
-        let local = t.to_zoned(jiff::tz::TimeZone::fixed(GMT8));
-        let hour_w = HOUR_WEIGHTS[local.hour() as usize];
-        let day_w = WEEKDAY_WEIGHTS[local.weekday().to_monday_zero_offset() as usize];
+        // GMT+8 is a fixed offset: hour of day and weekday are plain arithmetic
+        // (1970-01-01 was a Thursday, Monday-zero offset 3).
+        let local = t.as_second() + i64::from(GMT8.seconds());
+        let hour_w = HOUR_WEIGHTS[local.div_euclid(HOUR).rem_euclid(24) as usize];
+        let day_w = WEEKDAY_WEIGHTS[(local.div_euclid(24 * HOUR) + 3).rem_euclid(7) as usize];
         let mean_weight = HOUR_WEIGHTS.iter().sum::<f64>() * WEEKDAY_WEIGHTS.iter().sum::<f64>() / 7.0;
         let expected = self.spec.calls_per_day as f64 * hour_w * day_w / mean_weight;
         // ±20 % deterministic noise per bucket, rounded stochastically.
@@ -125,13 +137,33 @@ impl Dataset {
 
     /// The calls of one hour bucket, ordered by query time then key (visible or not).
     pub fn bucket_calls(&self, p: Provider, bucket: i64) -> Vec<CallSeed> {
-        self.bucket_slots(p, bucket).into_iter().map(Slot::seed).collect()
+        self.bucket_slots(p, bucket).iter().copied().map(Slot::seed).collect()
+    }
+
+    /// The calls (visible or not) whose query time is the whole second `second`, in
+    /// the order [`Dataset::bucket_calls`] gives them: the same-second neighbours of a
+    /// call without building its whole bucket.
+    pub fn calls_at_second(&self, p: Provider, second: i64) -> Vec<CallSeed> {
+        let slots = self.bucket_slots(p, second.div_euclid(HOUR) * HOUR);
+        let (lo, hi) = in_range(&slots, second, second.saturating_add(1));
+        slots[lo..hi].iter().copied().map(Slot::seed).collect()
     }
 
     /// The compact form of a bucket: `(query time, key, index)` sorted, with no RNG
     /// built yet. Counting, skipping and filtering work on these; only the calls
-    /// actually returned get their RNG.
-    fn bucket_slots(&self, p: Provider, bucket: i64) -> Vec<Slot> {
+    /// actually returned get their RNG. Served from a small bounded cache when the
+    /// bucket was generated recently.
+    fn bucket_slots(&self, p: Provider, bucket: i64) -> Arc<[Slot]> {
+        let salt = Self::salt(p);
+        if let Some(hit) = self.cache.lock().get(salt, bucket) {
+            return hit;
+        }
+        let slots: Arc<[Slot]> = self.generate_slots(p, bucket).into();
+        self.cache.lock().put(salt, bucket, slots.clone());
+        slots
+    }
+
+    fn generate_slots(&self, p: Provider, bucket: i64) -> Vec<Slot> {
         let n = self.bucket_count(p, bucket);
         let mut out: Vec<Slot> = (0..n)
             .map(|index| {
@@ -197,14 +229,31 @@ impl Dataset {
         b >= start && b + HOUR <= end && b + HOUR + 20 * 60 <= now
     }
 
+    /// The index range of bucket `b`'s slots with time in `[s, e)` that may be visible
+    /// by `now`, and whether all of them are (no late calls: visible once their time
+    /// has come; else only once the bucket ended more than the longest delay ago).
+    fn candidates(&self, slots: &[Slot], b: i64, s: i64, e: i64, now: i64) -> (usize, usize, bool) {
+        if self.spec.late <= 0.0 {
+            let (lo, hi) = in_range(slots, s, e.min(now.saturating_add(1)));
+            (lo, hi, true)
+        } else {
+            let (lo, hi) = in_range(slots, s, e);
+            (lo, hi, b + HOUR + 20 * 60 <= now)
+        }
+    }
+
     /// Every call visible now with query time in `[start, end)`, in time order,
     /// generated bucket by bucket as the iterator advances.
     pub fn calls_between(&self, p: Provider, start: Instant, end: Instant) -> impl Iterator<Item = CallSeed> + '_ {
         let now = self.now().as_second();
         let (s, e) = (start.as_second(), end.as_second());
         self.buckets(start, end)
-            .flat_map(move |b| self.bucket_slots(p, b))
-            .filter(move |c| c.at >= s && c.at < e && self.visible_second(c.key, c.at) <= now)
+            .flat_map(move |b| {
+                let slots = self.bucket_slots(p, b);
+                let (lo, hi) = in_range(&slots, s, e);
+                (lo..hi).map(move |i| slots[i])
+            })
+            .filter(move |c| self.visible_second(c.key, c.at) <= now)
             .map(Slot::seed)
     }
 
@@ -218,11 +267,13 @@ impl Dataset {
             if self.whole(b, s, e, now) {
                 total += self.bucket_count(p, b) as u64;
             } else {
-                total += self
-                    .bucket_slots(p, b)
-                    .iter()
-                    .filter(|c| c.at >= s && c.at < e && self.visible_second(c.key, c.at) <= now)
-                    .count() as u64;
+                let slots = self.bucket_slots(p, b);
+                let (lo, hi, all_visible) = self.candidates(&slots, b, s, e, now);
+                total += if all_visible {
+                    (hi - lo) as u64
+                } else {
+                    slots[lo..hi].iter().filter(|c| self.visible_second(c.key, c.at) <= now).count() as u64
+                };
             }
         }
         total
@@ -246,8 +297,16 @@ impl Dataset {
                     continue;
                 }
             }
-            for c in self.bucket_slots(p, b) {
-                if !(c.at >= s && c.at < e && self.visible_second(c.key, c.at) <= now) {
+            let slots = self.bucket_slots(p, b);
+            let (mut lo, hi, all_visible) = self.candidates(&slots, b, s, e, now);
+            if all_visible && skipped < offset {
+                // Every call in range is visible: skip by position, not one by one.
+                let n = ((offset - skipped) as usize).min(hi - lo);
+                skipped += n as u64;
+                lo += n;
+            }
+            for &c in &slots[lo..hi] {
+                if self.visible_second(c.key, c.at) > now {
                     continue;
                 }
                 if skipped < offset {
@@ -270,6 +329,56 @@ struct Slot {
     at: i64,
     key: u64,
     index: u32,
+}
+
+/// The index range of the slots (sorted by time) with time in `[s, e)`.
+fn in_range(slots: &[Slot], s: i64, e: i64) -> (usize, usize) {
+    let lo = slots.partition_point(|c| c.at < s);
+    let hi = lo + slots[lo..].partition_point(|c| c.at < e);
+    (lo, hi)
+}
+
+/// A small least-recently-used cache of generated buckets, bounded in entries and
+/// in slots.
+#[derive(Debug, Default)]
+struct SlotCache {
+    entries: Vec<CacheEntry>,
+    slots: usize,
+    tick: u64,
+}
+
+#[derive(Debug)]
+struct CacheEntry {
+    salt: u64,
+    bucket: i64,
+    used: u64,
+    slots: Arc<[Slot]>,
+}
+
+impl SlotCache {
+    fn get(&mut self, salt: u64, bucket: i64) -> Option<Arc<[Slot]>> {
+        self.tick += 1;
+        let tick = self.tick;
+        let e = self.entries.iter_mut().find(|e| e.salt == salt && e.bucket == bucket)?;
+        e.used = tick;
+        Some(e.slots.clone())
+    }
+
+    fn put(&mut self, salt: u64, bucket: i64, slots: Arc<[Slot]>) {
+        if slots.len() > CACHE_SLOTS / 4 || self.entries.iter().any(|e| e.salt == salt && e.bucket == bucket) {
+            return;
+        }
+        while !self.entries.is_empty()
+            && (self.entries.len() >= CACHE_BUCKETS || self.slots + slots.len() > CACHE_SLOTS)
+        {
+            let Some((oldest, _)) = self.entries.iter().enumerate().min_by_key(|(_, e)| e.used) else { break };
+            let gone = self.entries.swap_remove(oldest);
+            self.slots -= gone.slots.len();
+        }
+        self.tick += 1;
+        self.slots += slots.len();
+        self.entries.push(CacheEntry { salt, bucket, used: self.tick, slots });
+    }
 }
 
 impl Slot {
@@ -335,6 +444,83 @@ mod tests {
         uniq.sort();
         uniq.dedup();
         assert_eq!(uniq.len(), all.len());
+    }
+
+    #[test]
+    fn bucket_cache_stays_bounded_and_answers_as_generation_does() {
+        let d = ds(20_000);
+        let first = d.origin().as_second();
+        for i in 0..(CACHE_BUCKETS as i64 * 3) {
+            let b = first + i * HOUR;
+            let cached: Vec<(i64, u64)> = d.bucket_slots(Provider::Wecom, b).iter().map(|c| (c.at, c.key)).collect();
+            let fresh: Vec<(i64, u64)> = d.generate_slots(Provider::Wecom, b).iter().map(|c| (c.at, c.key)).collect();
+            assert_eq!(cached, fresh);
+            let cache = d.cache.lock();
+            assert!(cache.entries.len() <= CACHE_BUCKETS && cache.slots <= CACHE_SLOTS);
+            assert_eq!(cache.slots, cache.entries.iter().map(|e| e.slots.len()).sum::<usize>());
+        }
+        assert_eq!(d.cache.lock().entries.len(), CACHE_BUCKETS);
+    }
+
+    #[test]
+    fn calls_at_second_are_the_bucket_calls_of_that_second() {
+        let d = ds(20_000);
+        let b = d.origin().as_second() + 34 * HOUR;
+        let all = d.bucket_calls(Provider::Wecom, b);
+        let mut seen = 0;
+        for sec in b..b + HOUR {
+            let want: Vec<u64> = all.iter().filter(|c| c.at.as_second() == sec).map(|c| c.key).collect();
+            let got: Vec<u64> = d.calls_at_second(Provider::Wecom, sec).iter().map(|c| c.key).collect();
+            assert_eq!(got, want, "{sec}");
+            seen += got.len();
+        }
+        assert_eq!(seen, all.len());
+        assert!(all.windows(2).any(|w| w[0].at == w[1].at), "some second holds two calls");
+    }
+
+    #[test]
+    fn bucket_hour_and_weekday_match_the_calendar() {
+        let d = ds(1000);
+        let tz = jiff::tz::TimeZone::fixed(GMT8);
+        for i in 0..(24 * 9) {
+            let b = d.origin().as_second() + i * HOUR;
+            let local = Instant::from_second(b).unwrap().to_zoned(tz.clone());
+            let sec = b + i64::from(GMT8.seconds());
+            assert_eq!(sec.div_euclid(HOUR).rem_euclid(24), i64::from(local.hour()));
+            assert_eq!(
+                (sec.div_euclid(24 * HOUR) + 3).rem_euclid(7),
+                i64::from(local.weekday().to_monday_zero_offset())
+            );
+        }
+    }
+
+    #[test]
+    fn paging_with_late_calls_matches_iteration() {
+        let spec = DatasetSpec { seed: 3, days: 1, calls_per_day: 5000, late: 0.3, update: 0.0 };
+        let d = Dataset::new(spec, Clock::fixed("2024-06-15T04:10:00Z".parse().unwrap()));
+        let (s, e) = (d.now() - SignedDuration::from_mins(150), d.now());
+        let all: Vec<u64> = d.calls_between(Provider::AliyunCcc, s, e).map(|c| c.key).collect();
+        assert_eq!(all.len() as u64, d.count_between(Provider::AliyunCcc, s, e));
+        let mut paged = Vec::new();
+        for off in (0..all.len() as u64 + 100).step_by(37) {
+            paged.extend(d.page(Provider::AliyunCcc, s, e, off, 37).into_iter().map(|c| c.key));
+        }
+        assert_eq!(paged, all);
+    }
+
+    #[test]
+    fn calls_after_now_are_not_counted_until_their_time() {
+        let spec = DatasetSpec { seed: 2, days: 1, calls_per_day: 20000, late: 0.0, update: 0.0 };
+        let clock = Clock::fixed("2024-06-15T04:10:00Z".parse().unwrap());
+        let d = Dataset::new(spec, clock.clone());
+        let (s, e) = (d.now() - SignedDuration::from_hours(1), d.now() + SignedDuration::from_hours(1));
+        let before = d.count_between(Provider::Wecom, s, e);
+        assert_eq!(before, d.calls_between(Provider::Wecom, s, e).count() as u64);
+        assert!(d.page(Provider::Wecom, s, e, 0, 100_000).iter().all(|c| c.at <= d.now()));
+        clock.advance(SignedDuration::from_mins(10));
+        let after = d.count_between(Provider::Wecom, s, e);
+        assert!(after > before + 50, "{before} -> {after}");
+        assert_eq!(after as usize, d.page(Provider::Wecom, s, e, 0, 100_000).len());
     }
 
     #[test]

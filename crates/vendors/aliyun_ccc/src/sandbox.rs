@@ -24,7 +24,7 @@
 //! `Forbidden.RAM` (an AccessKey without the CCC permission).
 
 use crate::auth;
-use crate::wire::{self, CallDetailRecord, ErrorBody, ListData, ListResponse};
+use crate::wire::{self, CallDetailRecord, ErrorBody};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
@@ -34,6 +34,7 @@ use huadan_fakekit::{CallSeed, Fake, FakeContext, FakeQuota, FaultKind, mix};
 use huadan_model::{Instant, Provider, time};
 use jiff::SignedDuration;
 use rand::Rng;
+use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -62,9 +63,6 @@ struct Sandbox {
     nonces: Mutex<HashMap<String, i64>>,
     /// Window totals by (start, end, now), so that paging a window counts it once.
     counts: Mutex<HashMap<CacheKey, u64>>,
-    /// The calls of the last few windows paged, in ascending order, so that paging a
-    /// window generates its hours once rather than once per page.
-    windows: Mutex<Vec<(CacheKey, Arc<Vec<CallSeed>>)>>,
 }
 
 /// (start ms, end ms, clock ms or 0 once settled).
@@ -77,11 +75,6 @@ fn cache_key(start: Instant, end: Instant, now: Instant) -> CacheKey {
     let settled = end.checked_add(SignedDuration::from_mins(80)).is_ok_and(|t| t <= now);
     (start.as_millisecond(), end.as_millisecond(), if settled { 0 } else { now.as_millisecond() })
 }
-
-/// Windows up to this many calls are kept whole while paged (about 170 bytes a call).
-const CACHE_WINDOW_CALLS: u64 = 60_000;
-/// How many windows are kept.
-const CACHE_WINDOWS: usize = 4;
 
 /// Build the fake.
 pub fn fake(ctx: FakeContext) -> Fake {
@@ -100,7 +93,6 @@ pub fn fake(ctx: FakeContext) -> Fake {
         secret,
         nonces: Mutex::new(HashMap::new()),
         counts: Mutex::new(HashMap::new()),
-        windows: Mutex::new(Vec::new()),
     });
     let router = axum::Router::new()
         .route("/", axum::routing::any(handle))
@@ -224,27 +216,6 @@ impl Sandbox {
         }
         counts.insert(key, n);
         n
-    }
-
-    /// The calls of `[start, end)` (ascending), when the window is small enough to keep.
-    fn window_calls(&self, start: Instant, end: Instant, now: Instant, count: u64) -> Option<Arc<Vec<CallSeed>>> {
-        if count > CACHE_WINDOW_CALLS {
-            return None;
-        }
-        let key = cache_key(start, end, now);
-        if let Some((_, v)) = self.windows.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|(k, _)| *k == key) {
-            return Some(v.clone());
-        }
-        let calls: Arc<Vec<CallSeed>> = Arc::new(self.ctx.dataset.calls_between(PROVIDER, start, end).collect());
-        if calls.len() as u64 != count {
-            return None;
-        }
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if windows.len() >= CACHE_WINDOWS {
-            windows.remove(0);
-        }
-        windows.push((key, calls.clone()));
-        Some(calls)
     }
 
     /// Check the request's signature (ACS3 or v1), timestamp and nonce.
@@ -428,11 +399,14 @@ async fn handle(State(s): State<Arc<Sandbox>>, method: Method, uri: Uri, headers
     ]);
     match answer(&s, &method, &uri, &headers, &params, &body, &rid) {
         Ok(resp) => {
-            let mut value = serde_json::to_value(&resp).unwrap_or_default();
-            if s.ctx.flag("aliyun_ccc.string_numbers") {
+            let json = if s.ctx.flag("aliyun_ccc.string_numbers") {
+                let mut value = serde_json::to_value(&resp).unwrap_or_default();
                 wire::stringify_scalars(&mut value);
-            }
-            let json = serde_json::to_string(&value).unwrap_or_default();
+                serde_json::to_string(&value).unwrap_or_default()
+            } else {
+                // Straight from the typed records: the same bytes as through a `Value`.
+                serde_json::to_string(&resp).unwrap_or_default()
+            };
             (
                 StatusCode::OK,
                 [
@@ -447,6 +421,36 @@ async fn handle(State(s): State<Arc<Sandbox>>, method: Method, uri: Uri, headers
     }
 }
 
+/// A successful answer as served: [`wire::ListResponse`] with typed records, serialised
+/// directly (the same keys, order and omissions as `ListResponse`/`ListData`).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListAnswer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    http_status_code: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<ListAnswerData>,
+}
+
+/// [`wire::ListData`] with typed records.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListAnswerData {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_count: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page_number: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page_size: Option<i64>,
+    list: Vec<CallDetailRecord>,
+}
+
 /// Verify, check the action, the quota and the injected faults, then list.
 fn answer(
     s: &Sandbox,
@@ -456,7 +460,7 @@ fn answer(
     params: &BTreeMap<String, String>,
     body: &[u8],
     rid: &str,
-) -> Result<ListResponse, ApiError> {
+) -> Result<ListAnswer, ApiError> {
     let v = s.verify(method, uri, headers, params, body)?;
     if v.action != wire::ACTION {
         return Err(error(
@@ -508,7 +512,7 @@ fn int_param(params: &BTreeMap<String, String>, name: &str) -> Result<Option<i64
 }
 
 /// Answer one list request.
-fn list(s: &Sandbox, params: &BTreeMap<String, String>, rid: &str) -> Result<ListResponse, ApiError> {
+fn list(s: &Sandbox, params: &BTreeMap<String, String>, rid: &str) -> Result<ListAnswer, ApiError> {
     let ctx = &s.ctx;
     let missing = |name: &str| {
         error(
@@ -570,17 +574,10 @@ fn list(s: &Sandbox, params: &BTreeMap<String, String>, rid: &str) -> Result<Lis
         let count = s.count(start, end, now);
         let from = (page - 1) * size;
         let to = (page * size).min(count);
-        let cached = s.window_calls(start, end, now, count);
+        // The dataset keeps recently generated hours, so paging a window generates
+        // its edge hours once and skips the others by count.
         let seeds = if from >= to {
             Vec::new()
-        } else if let Some(all) = cached {
-            // Ascending positions [lo, hi) of the window's calls; newest first reverses.
-            let (lo, hi) = if ascending { (from, to) } else { (count - to, count - from) };
-            let mut v: Vec<CallSeed> = all[lo as usize..hi as usize].to_vec();
-            if !ascending {
-                v.reverse();
-            }
-            v
         } else if ascending {
             ctx.dataset.page(PROVIDER, start, end, from, (to - from) as usize)
         } else {
@@ -616,16 +613,15 @@ fn list(s: &Sandbox, params: &BTreeMap<String, String>, rid: &str) -> Result<Lis
         let seeds = matched.into_iter().skip(((page - 1) * size) as usize).take(size as usize).collect();
         (total, seeds)
     };
-    let list: Vec<serde_json::Value> =
-        seeds.into_iter().map(|c| serde_json::to_value(s.record(c, now)).unwrap_or_default()).collect();
+    let list: Vec<CallDetailRecord> = seeds.into_iter().map(|c| s.record(c, now)).collect();
     ctx.counters.incr("pages_served");
     ctx.counters.add("records_served", list.len() as u64);
-    Ok(ListResponse {
+    Ok(ListAnswer {
         request_id: Some(rid.to_string()),
         code: Some("OK".into()),
         http_status_code: Some(200),
         message: Some("Success".into()),
-        data: Some(ListData {
+        data: Some(ListAnswerData {
             // Trap: only page 1 carries the total.
             total_count: Some(if page == 1 { total as i64 } else { 0 }),
             page_number: Some(page as i64),
@@ -704,9 +700,8 @@ impl Sandbox {
         };
         let answered = disposition == "Success";
         let customer = generate::customer_number(rng);
-        let agent = self.roster[rng.gen_range(0..self.roster.len())].clone();
-        let second_agent =
-            (answered && rng.gen_bool(0.08)).then(|| self.roster[rng.gen_range(0..self.roster.len())].clone());
+        let agent = &self.roster[rng.gen_range(0..self.roster.len())];
+        let second_agent = (answered && rng.gen_bool(0.08)).then(|| &self.roster[rng.gen_range(0..self.roster.len())]);
         let ivr = if inbound { rng.gen_range(4..40i64) } else { 0 };
         let queue = if inbound && disposition != "AbandonedInContactFlow" { rng.gen_range(0..60i64) } else { 0 };
         let ring = generate::ring_seconds(rng);
@@ -740,7 +735,7 @@ impl Sandbox {
         let mut skill_ids = String::new();
         let mut skill_names = String::new();
         if reached_agent {
-            let agents: Vec<&AgentProfile> = std::iter::once(&agent).chain(second_agent.as_ref()).collect();
+            let agents: Vec<&AgentProfile> = std::iter::once(agent).chain(second_agent).collect();
             agent_ids = agents.iter().map(|a| format!("{}@{instance}", a.id)).collect::<Vec<_>>().join(",");
             agent_names = agents.iter().map(|a| a.name.clone()).collect::<Vec<_>>().join(",");
             let mut groups: Vec<&str> = agents.iter().map(|a| a.skill_group.as_str()).collect();
@@ -818,6 +813,55 @@ mod tests {
         assert_eq!(m["f"], "");
         assert_eq!(decode("100%"), "100%");
         assert_eq!(decode("%E9%BB%98"), "默");
+    }
+
+    #[test]
+    fn typed_answer_serialises_as_the_wire_response_does() {
+        use huadan_fakekit::{Clock, Dataset, DatasetSpec};
+        let spec = DatasetSpec { seed: 5, days: 2, calls_per_day: 300, late: 0.0, update: 0.3 };
+        let ctx = FakeContext::new(Dataset::new(spec, Clock::fixed("2025-03-25T06:00:00Z".parse().unwrap())));
+        let seed = ctx.dataset.spec().seed;
+        let s = Sandbox {
+            quota: FakeQuota::new(Some(QUOTA_PER_SECOND), None, false),
+            roster: generate::roster(seed, 24),
+            hotline: "057120000000".into(),
+            access_key_id: String::new(),
+            secret: String::new(),
+            nonces: Mutex::new(HashMap::new()),
+            counts: Mutex::new(HashMap::new()),
+            ctx,
+        };
+        let now = s.ctx.dataset.now();
+        let seeds: Vec<CallSeed> =
+            s.ctx.dataset.calls_between(PROVIDER, s.ctx.dataset.origin(), now).take(60).collect();
+        assert_eq!(seeds.len(), 60);
+        let typed = ListAnswer {
+            request_id: Some("rid".into()),
+            code: Some("OK".into()),
+            http_status_code: Some(200),
+            message: Some("Success".into()),
+            data: Some(ListAnswerData {
+                total_count: Some(60),
+                page_number: Some(1),
+                page_size: Some(60),
+                list: seeds.iter().map(|c| s.record(c.clone(), now)).collect(),
+            }),
+        };
+        let via_value = wire::ListResponse {
+            request_id: Some("rid".into()),
+            code: Some("OK".into()),
+            http_status_code: Some(200),
+            message: Some("Success".into()),
+            data: Some(wire::ListData {
+                total_count: Some(60),
+                page_number: Some(1),
+                page_size: Some(60),
+                list: seeds.iter().map(|c| serde_json::to_value(s.record(c.clone(), now)).unwrap()).collect(),
+            }),
+        };
+        let a = serde_json::to_string(&typed).unwrap();
+        let b = serde_json::to_string(&serde_json::to_value(&via_value).unwrap()).unwrap();
+        assert_eq!(a, b);
     }
 
     #[test]

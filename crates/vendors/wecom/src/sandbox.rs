@@ -24,8 +24,8 @@
 
 use crate::PROVIDER;
 use crate::wire::{
-    Callee, Caller, DIAL_RECORD_PATH, DialRecord, DialRecordRequest, DialRecordResponse, ErrorBody, MAX_LIMIT,
-    MAX_SPAN_SECS, Phone, TOKEN_PATH, TokenResponse,
+    Callee, Caller, DIAL_RECORD_PATH, DialRecord, DialRecordRequest, ErrorBody, MAX_LIMIT, MAX_SPAN_SECS, Phone,
+    TOKEN_PATH, TokenResponse,
 };
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -112,12 +112,23 @@ fn option<T: std::str::FromStr>(ctx: &FakeContext, key: &str) -> Option<T> {
 
 /// Build the fake (see the module docs).
 pub fn fake(ctx: FakeContext) -> Fake {
+    let state = Arc::new(fake_state(ctx));
+    let (corp_id, corp_secret) = (state.corp_id.clone(), state.corp_secret.clone());
+    let router =
+        Router::new().route(TOKEN_PATH, get(gettoken)).route(DIAL_RECORD_PATH, post(get_dial_record)).with_state(state);
+    let mut credentials = serde_json::Map::new();
+    credentials.insert("corp_id".into(), corp_id.into());
+    credentials.insert("corp_secret".into(), corp_secret.into());
+    Fake { router, credentials }
+}
+
+fn fake_state(ctx: FakeContext) -> FakeState {
     let seed = ctx.dataset.spec().seed;
     let (corp_id, corp_secret) = credentials(seed);
     let per_minute = option::<u32>(&ctx, "wecom.requests_per_minute").unwrap_or(10_000);
     let per_hour = option::<u32>(&ctx, "wecom.requests_per_hour").unwrap_or(150_000);
     let gettoken_per_minute = option::<u32>(&ctx, "wecom.gettoken_per_minute").unwrap_or(per_minute);
-    let state = Arc::new(FakeState {
+    FakeState {
         roster: generate::roster(seed, ROSTER),
         tokens: Mutex::new(Tokens { current: None, uses: 0, expired: BTreeSet::new(), minted: 0 }),
         token_ttl: option::<i64>(&ctx, "wecom.token_ttl_seconds").unwrap_or(7200).max(1),
@@ -126,16 +137,10 @@ pub fn fake(ctx: FakeContext) -> Fake {
         list_minute: FakeQuota::new(None, Some(per_minute), ctx.limits),
         list_hour: Mutex::new(HourWindow { epoch: std::time::Instant::now(), hour: 0, count: 0, limit: per_hour }),
         token_minute: FakeQuota::new(None, Some(gettoken_per_minute), ctx.limits),
-        corp_id: corp_id.clone(),
-        corp_secret: corp_secret.clone(),
+        corp_id,
+        corp_secret,
         ctx,
-    });
-    let router =
-        Router::new().route(TOKEN_PATH, get(gettoken)).route(DIAL_RECORD_PATH, post(get_dial_record)).with_state(state);
-    let mut credentials = serde_json::Map::new();
-    credentials.insert("corp_id".into(), corp_id.into());
-    credentials.insert("corp_secret".into(), corp_secret.into());
-    Fake { router, credentials }
+    }
 }
 
 /// A WeCom error answer (HTTP 200, as WeCom sends them).
@@ -294,12 +299,21 @@ async fn get_dial_record(
     let seeds = s.ctx.dataset.page(PROVIDER, from, to, offset, limit);
     let record = s.records(&seeds);
     c.add("records_served", record.len() as u64);
-    Json(DialRecordResponse { errcode: 0, errmsg: "ok".into(), record }).into_response()
+    Json(DialRecordAnswer { errcode: 0, errmsg: "ok", record }).into_response()
+}
+
+/// [`crate::wire::DialRecordResponse`] as served, with typed records: the same keys in the same
+/// order, so the same bytes as through a `serde_json::Value`.
+#[derive(serde::Serialize)]
+struct DialRecordAnswer {
+    errcode: i64,
+    errmsg: &'static str,
+    record: Vec<DialRecord>,
 }
 
 impl FakeState {
     /// The wire records of a page of calls, one per call.
-    fn records(&self, seeds: &[CallSeed]) -> Vec<serde_json::Value> {
+    fn records(&self, seeds: &[CallSeed]) -> Vec<DialRecord> {
         let callers = self.callers(seeds);
         let now = self.ctx.dataset.now();
         seeds
@@ -310,8 +324,7 @@ impl FakeState {
                 if !settled {
                     self.ctx.counters.incr("unsettled_served");
                 }
-                let rec = self.record(seed, caller, settled);
-                serde_json::to_value(&rec).unwrap_or(serde_json::Value::Null)
+                self.record(seed, caller, settled)
             })
             .collect()
     }
@@ -320,25 +333,18 @@ impl FakeState {
     /// next free colleague when an earlier call of the same second already has it —
     /// one user cannot place two calls at once.
     fn callers(&self, seeds: &[CallSeed]) -> HashMap<u64, usize> {
-        let buckets: BTreeSet<i64> = seeds.iter().map(|s| s.at.as_second().div_euclid(3600) * 3600).collect();
-        let mut out = HashMap::new();
-        for b in buckets {
-            let calls = self.ctx.dataset.bucket_calls(PROVIDER, b);
-            let mut i = 0;
-            while i < calls.len() {
-                let mut j = i;
-                while j < calls.len() && calls[j].at == calls[i].at {
-                    j += 1;
-                }
-                let mut taken: Vec<usize> = Vec::with_capacity(j - i);
-                for call in &calls[i..j] {
-                    let preferred = call.rng.clone().gen_range(0..ROSTER);
-                    let chosen =
-                        (0..ROSTER).map(|k| (preferred + k) % ROSTER).find(|a| !taken.contains(a)).unwrap_or(preferred);
-                    taken.push(chosen);
-                    out.insert(call.key, chosen);
-                }
-                i = j;
+        // Only the seconds of the page matter: the calls (visible or not) sharing one.
+        let seconds: BTreeSet<i64> = seeds.iter().map(|s| s.at.as_second()).collect();
+        let mut out = HashMap::with_capacity(seeds.len());
+        for sec in seconds {
+            let calls = self.ctx.dataset.calls_at_second(PROVIDER, sec);
+            let mut taken: Vec<usize> = Vec::with_capacity(calls.len());
+            for call in &calls {
+                let preferred = call.rng.clone().gen_range(0..ROSTER);
+                let chosen =
+                    (0..ROSTER).map(|k| (preferred + k) % ROSTER).find(|a| !taken.contains(a)).unwrap_or(preferred);
+                taken.push(chosen);
+                out.insert(call.key, chosen);
             }
         }
         out
@@ -393,5 +399,73 @@ impl FakeState {
             caller: Caller { userid: self.roster[caller].id.clone(), duration: caller_duration },
             callee,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use huadan_fakekit::{Clock, Dataset, DatasetSpec};
+
+    fn state() -> FakeState {
+        // Dense (many calls share a second) with late and changing calls.
+        let spec = DatasetSpec { seed: 9, days: 1, calls_per_day: 60_000, late: 0.2, update: 0.2 };
+        fake_state(FakeContext::new(Dataset::new(spec, Clock::fixed("2025-03-25T06:10:00Z".parse().unwrap()))))
+    }
+
+    /// The callers as first written: every call of each touched hour, second by second.
+    fn callers_from_whole_buckets(s: &FakeState, seeds: &[CallSeed]) -> HashMap<u64, usize> {
+        let buckets: BTreeSet<i64> = seeds.iter().map(|s| s.at.as_second().div_euclid(3600) * 3600).collect();
+        let mut out = HashMap::new();
+        for b in buckets {
+            let calls = s.ctx.dataset.bucket_calls(PROVIDER, b);
+            let mut i = 0;
+            while i < calls.len() {
+                let mut j = i;
+                while j < calls.len() && calls[j].at == calls[i].at {
+                    j += 1;
+                }
+                let mut taken: Vec<usize> = Vec::new();
+                for call in &calls[i..j] {
+                    let preferred = call.rng.clone().gen_range(0..ROSTER);
+                    let chosen =
+                        (0..ROSTER).map(|k| (preferred + k) % ROSTER).find(|a| !taken.contains(a)).unwrap_or(preferred);
+                    taken.push(chosen);
+                    out.insert(call.key, chosen);
+                }
+                i = j;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn callers_of_a_page_match_whole_bucket_assignment() {
+        let s = state();
+        let d = &s.ctx.dataset;
+        let (from, to) = (d.now() - SignedDuration::from_hours(3), d.now());
+        let mut clashes = 0;
+        for offset in [0u64, 100, 1000, 2500] {
+            let seeds = d.page(PROVIDER, from, to, offset, 100);
+            assert_eq!(seeds.len(), 100);
+            let want = callers_from_whole_buckets(&s, &seeds);
+            let got = s.callers(&seeds);
+            for seed in &seeds {
+                assert_eq!(got.get(&seed.key), want.get(&seed.key));
+                clashes += usize::from(got[&seed.key] != seed.rng.clone().gen_range(0..ROSTER));
+            }
+        }
+        assert!(clashes > 0, "some caller was moved to a free colleague");
+    }
+
+    #[test]
+    fn typed_answer_serialises_as_the_wire_response_does() {
+        let s = state();
+        let d = &s.ctx.dataset;
+        let seeds = d.page(PROVIDER, d.now() - SignedDuration::from_hours(2), d.now(), 0, 100);
+        let typed = serde_json::to_string(&DialRecordAnswer { errcode: 0, errmsg: "ok", record: s.records(&seeds) });
+        let values = s.records(&seeds).iter().map(|r| serde_json::to_value(r).unwrap()).collect();
+        let wire = crate::wire::DialRecordResponse { errcode: 0, errmsg: "ok".into(), record: values };
+        assert_eq!(typed.unwrap(), serde_json::to_string(&wire).unwrap());
     }
 }
