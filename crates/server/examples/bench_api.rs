@@ -40,6 +40,27 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// Peak anonymous (heap) RSS, sampled every 20 ms by a thread: VmHWM also counts the
+/// database pages SQLite maps into memory (`mmap_size`), which are file cache.
+fn sample_anon_rss() -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let p = peak.clone();
+    std::thread::spawn(move || {
+        loop {
+            let kb = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("RssAnon:"))
+                    .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()))
+            });
+            if let Some(kb) = kb {
+                p.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    peak
+}
+
 fn record(i: u64) -> CallRecord {
     let provider = Provider::ALL[(i % 5) as usize];
     let source = format!("bench-{}", provider.as_str());
@@ -153,13 +174,15 @@ async fn main() {
         }
         "export" => {
             let out = args.get(2).map_or("/tmp/bench.csv", String::as_str);
+            let anon = sample_anon_rss();
             let t = Clock::now();
             let opts = huadan_server::export::ExportOptions::default();
             match huadan_server::export::export_to_path(&store, CallFilter::default(), &opts, out.as_ref()).await {
                 Ok(n) => println!(
-                    "csv export: {n} records in {:.2}s, peak RSS {:.1} MB",
+                    "csv export: {n} records in {:.2}s, peak RSS {:.1} MB (VmHWM, incl. SQLite mmap), peak anonymous RSS {:.1} MB",
                     t.elapsed().as_secs_f64(),
-                    peak_rss_mb()
+                    peak_rss_mb(),
+                    anon.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0
                 ),
                 Err(e) => {
                     eprintln!("export failed: {e}");
