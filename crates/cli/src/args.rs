@@ -54,6 +54,8 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Sandbox + sync + serve in one process on an embedded SQLite.
     Demo(DemoArgs),
+    /// The recording archive: queue status, backfill.
+    Recordings(crate::commands::recordings::RecordingsArgs),
 }
 
 /// `huadan init`.

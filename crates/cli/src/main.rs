@@ -53,6 +53,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Serve => commands::serve::run(config_path).await,
         Command::Sandbox(a) => commands::sandbox::run(a).await,
         Command::Demo(a) => commands::demo::run(a).await,
+        Command::Recordings(a) => commands::recordings::run(config_path, a).await,
     }
 }
 

@@ -213,6 +213,22 @@ impl RecordingsConfig {
         }
     }
 
+    /// The queue file: `queue` if set, else `huadan-recordings.db` in the directory of a
+    /// `sqlite://` store (the current directory for any other store).
+    pub fn queue_path(&self, store_url: &str) -> std::path::PathBuf {
+        if let Some(q) = &self.queue {
+            return q.into();
+        }
+        let name = "huadan-recordings.db";
+        match store_url.strip_prefix("sqlite://") {
+            Some(db) => match std::path::Path::new(db).parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir.join(name),
+                _ => name.into(),
+            },
+            None => name.into(),
+        }
+    }
+
     pub(crate) fn stall_timeout(&self) -> Duration {
         Duration::from_secs_f64(self.stall_timeout_seconds)
     }

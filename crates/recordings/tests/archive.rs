@@ -324,3 +324,11 @@ max_age_days = 7"#,
     let zero: toml::Table = toml::from_str("store = \"s3://b\"\nconcurrency = 0").unwrap();
     assert!(RecordingsConfig::from_table(&zero).unwrap_err().to_string().contains("concurrency"));
 }
+
+#[test]
+fn queue_file_sits_next_to_a_sqlite_store() {
+    let cfg = RecordingsConfig::local(Path::new("/tmp/x"));
+    assert_eq!(cfg.queue_path("sqlite:///var/lib/huadan/huadan.db"), Path::new("/var/lib/huadan/huadan-recordings.db"));
+    assert_eq!(cfg.queue_path("sqlite://huadan.db"), Path::new("huadan-recordings.db"));
+    assert_eq!(cfg.queue_path("postgres://u@h/db"), Path::new("huadan-recordings.db"));
+}

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod doctor;
 pub mod export;
 pub mod init;
+pub mod recordings;
 pub mod sandbox;
 pub mod serve;
 pub mod stats;
