@@ -70,9 +70,10 @@ async fn serve_answers_over_tcp_and_shuts_down_gracefully() {
 }
 
 #[tokio::test]
-async fn serve_refuses_an_open_api_on_a_non_loopback_listener() {
-    // The refusal happens before anything is served; this only checks that `serve`
-    // applies the rule to the listener it is given (loopback here, so it must start).
+async fn serve_starts_an_open_api_on_a_loopback_listener() {
+    // `serve` applies the loopback rule to the listener it is given: loopback here, so
+    // an open API (no tokens) must start; the refusal itself is `open_api_is_refused_off_loopback`
+    // and, as a process, the CLI test `serve_refuses_an_open_api_off_loopback_with_exit_2`.
     let (_dir, store) = seeded_store().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let res = tokio::time::timeout(
