@@ -1,8 +1,8 @@
-//! Store benchmark: `cargo run --release -p huadan-store --example store_bench [-- RECORDS [DB_PATH]]`.
+//! Store benchmark: `cargo run --release -p huadan-store --example store_bench [-- RECORDS [DB_PATH [BATCH]]]`.
 //!
 //! Builds realistic records (five providers, agents, legs, recordings, raw vendor JSON of
 //! about 1.5 KB, Chinese transcripts on the Tanma share), upserts RECORDS of them
-//! (default 1,000,000) in batches of 1,000 as the sync engine does, then times the
+//! (default 1,000,000) in batches of BATCH (default 1,000) as the sync engine does, then times the
 //! queries the issue sets targets for. Prints one line per figure.
 
 use futures::StreamExt;
@@ -14,7 +14,7 @@ use huadan_store::{Batch, CallFilter, CallQuery, GroupBy, SqliteStore, Store, Sy
 use sha2::Digest as _;
 use std::time::{Duration, Instant};
 
-const BATCH: usize = 1000;
+const DEFAULT_BATCH: usize = 1000;
 const SOURCES: [(&str, Provider); 5] = [
     ("wecom-hq", Provider::Wecom),
     ("tencent-ccc", Provider::TencentCcc),
@@ -191,6 +191,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let total: u64 = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(1_000_000);
     let dir = tempfile::tempdir()?;
     let path = args.get(2).map(std::path::PathBuf::from).unwrap_or_else(|| dir.path().join("bench.db"));
+    let batch_size: usize = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(DEFAULT_BATCH).max(1);
     let _ = std::fs::remove_file(&path);
     let store = SqliteStore::open(&path).await?;
 
@@ -226,10 +227,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut commit_cpu = 0.0;
     let mut written = 0u64;
     let mut n = 0u64;
-    let batches = total.div_ceil(BATCH as u64);
+    let batches = total.div_ceil(batch_size as u64);
     for b in 0..batches {
         let (source, provider) = SOURCES[(b % 5) as usize];
-        let count = (total - written).min(BATCH as u64);
+        let count = (total - written).min(batch_size as u64);
         let base = day0 + (span * b as i64) / batches as i64;
         let step = (span / batches as i64).max(1);
         let records: Vec<CallRecord> = (0..count)
@@ -248,7 +249,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         written += w.inserted;
     }
     println!(
-        "upsert (new records, batches of {BATCH}, one transaction each with the checkpoint): {:.0} records/s ({written} in {:.1} s wall; {:.0} records per CPU-second, load average {})",
+        "upsert (new records, batches of {batch_size}, one transaction each with the checkpoint): {:.0} records/s ({written} in {:.1} s wall; {:.0} records per CPU-second, load average {})",
         written as f64 / commit_time.as_secs_f64(),
         commit_time.as_secs_f64(),
         written as f64 / commit_cpu.max(0.01),
@@ -258,9 +259,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Re-writing an unchanged batch (the lookback overlap of every incremental sync).
     let mut rng2 = Rng(0x9E37_79B9_7F4A_7C15);
     let _ = record(&mut rng2, 0, "tanma", Provider::Tanma, day0);
-    let again: Vec<CallRecord> = (1..=BATCH as u64 * 10)
+    let again: Vec<CallRecord> = (1..=(batch_size as u64 * 10).min(written))
         .map(|i| {
-            let b = (i - 1) / BATCH as u64;
+            let b = (i - 1) / batch_size as u64;
             let (source, provider) = SOURCES[(b % 5) as usize];
             let base = day0 + (span * b as i64) / batches as i64;
             let step = (span / batches as i64).max(1);
@@ -270,7 +271,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let t = Instant::now();
     let mut unchanged = 0;
-    for chunk in again.chunks(BATCH) {
+    for chunk in again.chunks(batch_size) {
         let source = chunk[0].source.clone();
         unchanged += store.commit(Batch { source, records: chunk.to_vec(), state: None }).await?.unchanged;
     }
