@@ -404,8 +404,14 @@ async fn handle(State(s): State<Arc<Sandbox>>, method: Method, uri: Uri, headers
                 wire::stringify_scalars(&mut value);
                 serde_json::to_string(&value).unwrap_or_default()
             } else {
-                // Straight from the typed records: the same bytes as through a `Value`.
-                serde_json::to_string(&resp).unwrap_or_default()
+                // Straight from the typed records: the same bytes as through a `Value`,
+                // into one buffer sized for the page.
+                let n = resp.data.as_ref().map_or(0, |d| d.list.len());
+                let mut buf = Vec::with_capacity(512 + n * 1536);
+                match serde_json::to_writer(&mut buf, &resp) {
+                    Ok(()) => String::from_utf8(buf).unwrap_or_default(),
+                    Err(_) => String::new(),
+                }
             };
             (
                 StatusCode::OK,

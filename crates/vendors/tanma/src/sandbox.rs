@@ -163,7 +163,8 @@ impl Generator {
     pub fn record(&self, seed: &CallSeed, now: Instant) -> CallRecordWire {
         let mut rng = seed.rng.clone();
         // Every draw happens, in this order, whatever the record's state at `now`.
-        let agent = &self.roster[rng.gen_range(0..self.roster.len())];
+        let agent_index = rng.gen_range(0..self.roster.len());
+        let agent = &self.roster[agent_index];
         let wechat = rng.gen_bool(0.6);
         let talk = generate::talk_seconds(&mut rng);
         let pre_cost = talk * 1000 + rng.gen_range(0..100i64) * 10;
@@ -200,7 +201,6 @@ impl Generator {
         let solve_time = settles.map(|t| t.as_millisecond()).unwrap_or(request_time + solve_ms);
         let updated = self.dataset.updated_at(seed).is_some_and(|t| now >= t);
 
-        let agent_index = self.roster.iter().position(|p| p.id == agent.id).unwrap_or(0);
         // The roster assigns departments round-robin over six names: one id per name.
         let dept_index = agent_index % 6;
         let mut departments = vec![dept(105_600 + dept_index as u64, &agent.department)];
@@ -232,12 +232,12 @@ impl Generator {
         } else if done {
             let sentences = SentencesContent {
                 sentences: lines
-                    .iter()
+                    .into_iter()
                     .map(|(b, e, ch, text)| SentenceWire {
-                        end_time: Some(*e),
-                        begin_time: Some(*b),
-                        text: Some(text.clone()),
-                        channel_id: Some(i64::from(*ch)),
+                        end_time: Some(e),
+                        begin_time: Some(b),
+                        text: Some(text),
+                        channel_id: Some(i64::from(ch)),
                     })
                     .collect(),
             };
@@ -428,6 +428,7 @@ impl TanmaFake {
         }
         self.ctx.counters.add("records_served", result.len() as u64);
         let cost_ms: i64 = result.iter().filter_map(|r| r.cost).sum();
+        let records = result.len();
         let page = CallListData {
             total_count: Some(total),
             total_page: Some(total_page),
@@ -436,7 +437,14 @@ impl TanmaFake {
             result,
             message: Some(format!("{}秒", ceil_div(cost_ms, 1000))),
         };
-        axum::Json(Envelope { code: codes::OK, message: Some("success".into()), data: Some(page) }).into_response()
+        let envelope = Envelope { code: codes::OK, message: Some("success".into()), data: Some(page) };
+        // Serialised into one buffer sized for the page (as `axum::Json` would answer,
+        // without growing its buffer from 128 bytes).
+        let mut buf = Vec::with_capacity(512 + records * 3072);
+        match serde_json::to_writer(&mut buf, &envelope) {
+            Ok(()) => ([(axum::http::header::CONTENT_TYPE, "application/json")], buf).into_response(),
+            Err(e) => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        }
     }
 }
 

@@ -302,7 +302,12 @@ async fn handle(State(st): State<Arc<FakeState>>, headers: HeaderMap, body: Byte
     ctx.counters.incr("pages_served");
     ctx.counters.add("records_served", records.len() as u64);
     let out = Envelope { response: ListResponseOut { total_count: total, tel_cdr_list: &records, request_id: &rid } };
-    json_answer(serde_json::to_vec(&out).unwrap_or_default())
+    // One buffer sized for the page rather than grown from empty.
+    let mut buf = Vec::with_capacity(512 + records.len() * 2048);
+    if serde_json::to_writer(&mut buf, &out).is_err() {
+        buf.clear();
+    }
+    json_answer(buf)
 }
 
 impl Query {
