@@ -103,3 +103,89 @@ fn recordings_fetch_archives_and_status_counts() {
     std::fs::write(dir.path().join("huadan.toml"), format!("[store]\nurl = \"sqlite://{}\"\n", db.display())).unwrap();
     assert_eq!(run(dir.path(), &["recordings", "status"]).status.code(), Some(2));
 }
+
+/// `huadan sandbox` → `huadan sync` (Tencent Ads) → `huadan recordings fetch`, with
+/// HTTP 500s on: every recording link the sandbox handed out ends archived, as MP3.
+#[test]
+fn recordings_fetch_from_the_sandbox_with_faults() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("huadan.toml");
+    let mut sandbox = Command::new(env!("CARGO_BIN_EXE_huadan"))
+        .args(["sandbox", "--base-port", "0", "--seed", "5", "--days", "2", "--calls-per-day", "15"])
+        .args(["--faults", "http500=0.15", "--write-config"])
+        .arg(&cfg)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut line = String::new();
+    std::io::BufReader::new(sandbox.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let _guard = Kill(sandbox);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !cfg.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let archive = dir.path().join("archive");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "[store]\nurl = \"sqlite://huadan.db\"",
+        &format!("[store]\nurl = \"sqlite://{}\"", dir.path().join("h.db").display()),
+    );
+    assert!(text.contains("h.db"), "the store points into the temp dir");
+    let text = format!(
+        "{text}\n[recordings]\narchive = true\nstore = \"file://{}\"\ninclude_sources = [\"tencent-ads\"]\nper_host_interval_ms = 0\nretry_base_seconds = 0.05\nretry_max_seconds = 0.2\n",
+        archive.display()
+    );
+    std::fs::write(&cfg, text).unwrap();
+
+    let sync = run(dir.path(), &["sync", "--source", "tencent-ads"]);
+    assert!(sync.status.success(), "{}", String::from_utf8_lossy(&sync.stderr));
+    let calls = run(dir.path(), &["calls", "--source", "tencent-ads", "--format", "jsonl", "--limit", "100000"]);
+    let urls: Vec<String> = String::from_utf8_lossy(&calls.stdout)
+        .lines()
+        .flat_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["recordings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["url"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(urls.len() >= 5, "the sandbox handed out recordings: {}", urls.len());
+    assert!(urls.iter().all(|u| u.contains("/_huadan/sandbox/recordings/") && u.contains("expires=")), "{urls:?}");
+
+    let out = run(dir.path(), &["recordings", "fetch"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let status = run(dir.path(), &["recordings", "status", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["archived"], urls.len(), "{v}");
+    assert_eq!((v["pending"].as_u64(), v["failed"].as_u64(), v["expired"].as_u64()), (Some(0), Some(0), Some(0)));
+    let mut files = vec![];
+    let mut stack = vec![archive.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                files.push(e.path());
+            }
+        }
+    }
+    assert_eq!(files.len(), urls.len());
+    for f in files {
+        assert!(f.to_string_lossy().contains("/tencent-ads/") && f.extension().unwrap() == "mp3", "{f:?}");
+        assert_eq!(&std::fs::read(&f).unwrap()[..2], &[0xFF, 0xFB]);
+    }
+}

@@ -50,7 +50,14 @@ pub struct FakeContext {
     /// Vendor-specific switches (`string_numbers = "true"` for Aliyun…), from
     /// `--option vendor.key=value`.
     pub options: BTreeMap<String, String>,
+    /// This fake's own base URL (`http://127.0.0.1:9103`) when it runs in the sandbox:
+    /// recording links then point at the sandbox's audio route (see
+    /// [`FakeContext::recording_url`]) instead of the vendor's real storage host.
+    pub public_base: Option<String>,
 }
+
+/// The sandbox's audio route: `GET {public_base}/_huadan/sandbox/recordings/{key}`.
+pub const SANDBOX_RECORDINGS_PATH: &str = "/_huadan/sandbox/recordings";
 
 impl FakeContext {
     /// A context with no faults, limits on, and the given dataset.
@@ -63,6 +70,24 @@ impl FakeContext {
             counters: Arc::new(Counters::default()),
             stall: std::time::Duration::from_secs(35),
             options: BTreeMap::new(),
+            public_base: None,
+        }
+    }
+
+    /// The recording link a fake hands out: `vendor_url` unchanged outside the sandbox;
+    /// in the sandbox, the same file name under this fake's own audio route, with the
+    /// link's expiry (unix seconds) in the query so that the route can refuse it later.
+    pub fn recording_url(&self, vendor_url: &str, expires_at: Option<jiff::Timestamp>) -> String {
+        let Some(base) = &self.public_base else { return vendor_url.to_string() };
+        let path = vendor_url.split(['?', '#']).next().unwrap_or(vendor_url);
+        let path = path.split_once("://").map_or(path, |(_, rest)| rest);
+        let key: String = path
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+            .collect();
+        match expires_at {
+            Some(t) => format!("{base}{SANDBOX_RECORDINGS_PATH}/{key}?expires={}", t.as_second()),
+            None => format!("{base}{SANDBOX_RECORDINGS_PATH}/{key}"),
         }
     }
 
@@ -108,4 +133,27 @@ pub struct Fake {
     pub router: axum::Router,
     /// `{"corp_id": …, "corp_secret": …}` etc.
     pub credentials: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(test)]
+mod recording_url_tests {
+    use super::*;
+    use crate::{Clock, DatasetSpec};
+
+    #[test]
+    fn recording_url_points_at_the_sandbox_only_when_public_base_is_set() {
+        let ds = Dataset::new(DatasetSpec::default(), Clock::fixed("2026-11-20T00:00:00Z".parse().unwrap()));
+        let mut ctx = FakeContext::new(ds);
+        let vendor = "https://ccc-record-1.cos.ap-guangzhou.myqcloud.com/1/s-0.mp3?sign=x";
+        assert_eq!(ctx.recording_url(vendor, None), vendor);
+        ctx.public_base = Some("http://127.0.0.1:9101".into());
+        let exp: jiff::Timestamp = "2026-11-27T00:00:00Z".parse().unwrap();
+        assert_eq!(
+            ctx.recording_url(vendor, Some(exp)),
+            format!(
+                "http://127.0.0.1:9101/_huadan/sandbox/recordings/ccc-record-1.cos.ap-guangzhou.myqcloud.com_1_s-0.mp3?expires={}",
+                exp.as_second()
+            )
+        );
+    }
 }

@@ -22,7 +22,7 @@ pub mod generate;
 mod quota;
 
 pub use clock::Clock;
-pub use context::{Counters, Fake, FakeContext};
+pub use context::{Counters, Fake, FakeContext, SANDBOX_RECORDINGS_PATH};
 pub use dataset::{CallSeed, Dataset, DatasetSpec};
 pub use faults::{FaultInjector, FaultKind, Faults, FaultsParseError};
 pub use quota::{FakeQuota, QuotaRefusal};

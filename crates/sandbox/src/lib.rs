@@ -16,6 +16,7 @@
 //! ```
 
 mod config_file;
+pub mod recordings;
 
 use axum::routing::get;
 use huadan_fakekit::{Clock, Counters, Dataset, DatasetSpec, FakeContext, FaultInjector, FaultKind, Faults};
@@ -152,11 +153,17 @@ impl Sandbox {
                 counters: counters.clone(),
                 stall: options.stall,
                 options: options.options.clone(),
+                public_base: Some(format!("http://{local}")),
             };
+            let audio_ctx = ctx.clone();
             let fake = huadan_vendors::fake(provider, ctx);
             let stats_counters = counters.clone();
             let stats_faults = faults.clone();
             let router = fake.router.route(
+                &format!("{}/{{key}}", huadan_fakekit::SANDBOX_RECORDINGS_PATH),
+                recordings::route(audio_ctx),
+            );
+            let router = router.route(
                 STATS_PATH,
                 get(move || {
                     let body = stats_json(provider, &stats_counters, &stats_faults);

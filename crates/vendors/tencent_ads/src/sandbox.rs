@@ -381,7 +381,10 @@ fn wire_record(st: &FakeState, mut seed: CallSeed, now: Instant, base: &str) -> 
     let recording_live = now < end + SignedDuration::from_hours(7 * 24);
     let recording = match (status, updated) {
         (0, Some(false)) => String::new(), // still being processed
-        (0, _) if recording_live => format!("{base}/leads_call_records/record/{call_id}.mp3"),
+        (0, _) if recording_live => st.ctx.recording_url(
+            &format!("{base}/leads_call_records/record/{call_id}.mp3"),
+            Some(end + SignedDuration::from_hours(7 * 24)),
+        ),
         _ => String::new(),
     };
     let leads = match (status, updated) {
