@@ -258,7 +258,7 @@ pub(crate) async fn run_source(run: SourceRun) -> SourceReport {
         Some(w) => {
             report.inserted = w.written.inserted;
             report.updated = w.written.updated;
-            report.error = error.or(w.store_error).or_else(|| {
+            report.error = w.store_error.or(error).or_else(|| {
                 w.first_failure.map(|f| {
                     format!("{} window(s) failed and will be retried on the next run; first: {f}", w.failed_windows)
                 })

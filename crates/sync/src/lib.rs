@@ -139,7 +139,7 @@ impl Default for EngineOptions {
             headroom: limiter::QUOTA_HEADROOM,
             workers: 4,
             unlimited_chunk: SignedDuration::from_hours(6),
-            channel_capacity: 64,
+            channel_capacity: 16,
             now: None,
         }
     }

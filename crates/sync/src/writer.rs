@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 /// Records buffered across sources before the writer commits without waiting for more.
-const FLUSH_AT: usize = 4000;
+const FLUSH_AT: usize = 1000;
 
 /// Which planned window a message is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,7 +297,7 @@ async fn handle(store: &DynStore, ledgers: &mut [Option<Box<Ledger>>], msg: Msg)
             let mut state = l.state.clone();
             state.open_windows = l.open_windows();
             state.last_run = Some(end.now);
-            let error = end.error.or_else(|| l.report.first_failure.clone()).or_else(|| l.report.store_error.clone());
+            let error = l.report.store_error.clone().or(end.error).or_else(|| l.report.first_failure.clone());
             if error.is_none() {
                 state.last_success = Some(end.now);
             }
