@@ -1,7 +1,7 @@
 //! Storage: the [`Store`] trait every backend implements, and the types that cross it.
 //!
 //! The URL scheme picks the backend ([`open`]): `sqlite://PATH` (embedded, default) or
-//! `postgres://…`. Callers (sync engine, CLI, REST API) only ever see `dyn Store`.
+//! `postgres://…` ([`PgStore`]). Callers (sync engine, CLI, REST API) only ever see `dyn Store`.
 //!
 //! Guarantees every backend gives:
 //! * [`Store::commit`] writes a batch of records (upserts keyed by `id`) **and** the
@@ -23,7 +23,8 @@ pub use aggregate::NO_AGENT;
 pub use postgres::PgStore;
 pub use sqlite::{EXPORT_PAGE, SqliteStore};
 pub use types::{
-    Batch, CallFilter, CallPage, CallQuery, GroupBy, OpenWindow, SourceStatus, StatsRow, SyncState, WriteStats,
+    Batch, CallFilter, CallPage, CallQuery, GroupBy, OpenWindow, ROLLUP_SLOT_SECONDS, RollupCell, SourceStatus,
+    StatsRow, SyncState, WriteStats,
 };
 
 use async_trait::async_trait;
@@ -101,6 +102,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every matching record, newest first, streamed with bounded memory.
     fn export(&self, filter: CallFilter) -> BoxStream<'static, Result<CallRecord, StoreError>>;
+
+    /// Counts and talk time of the matching records in [`ROLLUP_SLOT_SECONDS`] UTC slots
+    /// by provider, inbound-or-not and answered-or-not, read in one pass (dashboards
+    /// bucket the slots into local days and hours themselves). Backends without it
+    /// answer `Ok(None)` and callers fall back to [`Store::stats`].
+    async fn rollup(&self, filter: &CallFilter) -> Result<Option<Vec<RollupCell>>, StoreError> {
+        let _ = filter;
+        Ok(None)
+    }
 }
 
 /// A shared store.
@@ -119,10 +129,7 @@ pub async fn open(url: &str) -> Result<DynStore, StoreError> {
         return Ok(Arc::new(SqliteStore::open(path).await?));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::Open {
-            url: redact_url(url),
-            message: "the PostgreSQL backend is not part of this build yet; use sqlite://PATH".into(),
-        });
+        return Ok(Arc::new(PgStore::open(url).await?));
     }
     Err(StoreError::BadUrl(redact_url(url)))
 }

@@ -191,3 +191,24 @@ impl std::ops::AddAssign for WriteStats {
         self.unchanged += o.unchanged;
     }
 }
+
+/// The width of a [`RollupCell`]'s slot: 15 minutes, so that every real time zone's
+/// offset (a multiple of 15 minutes) maps a slot into exactly one local hour.
+pub const ROLLUP_SLOT_SECONDS: i64 = 900;
+
+/// One cell of [`crate::Store::rollup`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollupCell {
+    /// Start of the UTC slot ([`ROLLUP_SLOT_SECONDS`] wide).
+    pub slot_start: Instant,
+    /// The provider.
+    pub provider: Provider,
+    /// Whether the calls were inbound.
+    pub inbound: bool,
+    /// Whether the calls were answered.
+    pub answered: bool,
+    /// How many calls.
+    pub calls: u64,
+    /// Sum of their talk seconds.
+    pub talk_seconds: i64,
+}

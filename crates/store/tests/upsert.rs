@@ -1,12 +1,14 @@
-//! Writes: idempotent upserts, in-place updates, one transaction per batch.
+//! Writes: idempotent upserts, in-place updates, one transaction per batch; the shared
+//! tests on SQLite and on PostgreSQL (`both_backends!`), the SQLite file's own checks
+//! once (PostgreSQL's are in `pg_store.rs`).
 
+#[macro_use]
 mod common;
 
 use common::*;
 use huadan_model::{Disposition, Provider};
 use huadan_store::{Batch, CallFilter, CallQuery, SqliteStore, Store, StoreError, SyncState};
 
-#[tokio::test]
 async fn upserting_the_same_records_twice_creates_no_duplicates_and_keeps_synced_at() {
     let (_d, s) = store().await;
     let recs: Vec<_> = (0..200).map(|n| rec("src", Provider::Tanma, n, i64::from(n) * 60)).collect();
@@ -22,7 +24,6 @@ async fn upserting_the_same_records_twice_creates_no_duplicates_and_keeps_synced
     assert_eq!(before, after);
 }
 
-#[tokio::test]
 async fn a_changed_record_is_updated_in_place_with_a_new_synced_at() {
     let (_d, s) = store().await;
     let original = with_text(rec("src", Provider::Tanma, 1, 0), &["您好，请问需要退款吗"]);
@@ -52,7 +53,6 @@ async fn a_changed_record_is_updated_in_place_with_a_new_synced_at() {
     assert_eq!(s.count(&text("可以再优惠")).await.unwrap(), 1);
 }
 
-#[tokio::test]
 async fn the_same_id_twice_in_one_batch_keeps_the_last() {
     let (_d, s) = store().await;
     let a = rec("src", Provider::Wecom, 5, 0);
@@ -67,7 +67,6 @@ fn state(source: &str, checkpoint_secs: i64) -> SyncState {
     SyncState { source: source.into(), checkpoint: Some(at(checkpoint_secs)), ..SyncState::default() }
 }
 
-#[tokio::test]
 async fn records_and_checkpoint_commit_together() {
     let (_d, s) = store().await;
     let mut st = state("src", 3600);
@@ -84,7 +83,6 @@ async fn records_and_checkpoint_commit_together() {
     assert_eq!(sources[0].state, st);
 }
 
-#[tokio::test]
 async fn a_failed_batch_leaves_neither_records_nor_checkpoint() {
     let (_d, s) = store().await;
     // A committed baseline.
@@ -148,7 +146,7 @@ async fn migrations_are_recorded_and_reopening_keeps_the_data() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2]);
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     // A database from a newer huadan is refused with a clear message.
@@ -172,3 +170,11 @@ async fn open_by_url_and_url_errors() {
     let pg = huadan_store::open("postgres://u:hunter2@127.0.0.1:5432/db").await.err().unwrap();
     assert!(!pg.to_string().contains("hunter2"), "{pg}");
 }
+
+both_backends!(
+    upserting_the_same_records_twice_creates_no_duplicates_and_keeps_synced_at,
+    a_changed_record_is_updated_in_place_with_a_new_synced_at,
+    the_same_id_twice_in_one_batch_keeps_the_last,
+    records_and_checkpoint_commit_together,
+    a_failed_batch_leaves_neither_records_nor_checkpoint,
+);

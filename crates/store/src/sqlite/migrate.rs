@@ -5,10 +5,13 @@ use crate::StoreError;
 use rusqlite::{Connection, params};
 
 /// `(version, name, SQL)`, in order. Never edit a released migration: add a new one.
-const MIGRATIONS: &[(u32, &str, &str)] = &[(1, "init", include_str!("../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, "overview_index", include_str!("../../migrations/sqlite/0002_overview_index.sql")),
+];
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST: u32 = 1;
+pub(crate) const LATEST: u32 = 2;
 
 fn db(version: u32) -> impl Fn(rusqlite::Error) -> StoreError {
     move |e| StoreError::Migration { version, message: e.to_string() }

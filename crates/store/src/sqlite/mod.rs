@@ -195,6 +195,11 @@ impl Store for SqliteStore {
         self.read(move |c| read::stats(c, &filter, by, &tz)).await
     }
 
+    async fn rollup(&self, filter: &CallFilter) -> Result<Option<Vec<crate::RollupCell>>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| read::rollup(c, &filter)).await.map(Some)
+    }
+
     fn export(&self, filter: CallFilter) -> BoxStream<'static, Result<CallRecord, StoreError>> {
         // Keyset pages of EXPORT_PAGE rows: memory stays flat however many rows match.
         struct S {

@@ -172,3 +172,52 @@ pub(crate) fn stats(
     }
     Ok(agg.finish())
 }
+
+/// [`crate::Store::rollup`]: one pass over the matching rows (the covering index
+/// `calls_range_cover` holds every column read), bucketed here.
+pub(crate) fn rollup(conn: &Connection, f: &CallFilter) -> Result<Vec<crate::RollupCell>, StoreError> {
+    use huadan_model::Provider;
+    use std::collections::HashMap;
+    let slot_ms = crate::ROLLUP_SLOT_SECONDS * 1000;
+    let w = filter::build(f);
+    let sql = format!(
+        "SELECT c.started_at, c.provider, c.direction = 'inbound', c.disposition = '{answered}', c.talk_seconds FROM calls c WHERE {}",
+        w.sql(),
+        answered = content::ANSWERED
+    );
+    let mut st = conn.prepare_cached(&sql).map_err(db)?;
+    let mut rows = st.query(params_from_iter(w.params.iter())).map_err(db)?;
+    // Key: (slot, provider index, inbound, answered) → (calls, talk).
+    let mut cells: HashMap<(i64, u8, bool, bool), (u64, i64)> = HashMap::new();
+    while let Some(row) = rows.next().map_err(db)? {
+        let started: i64 = row.get(0).map_err(db)?;
+        let provider = row.get_ref(1).map_err(db)?.as_str().map_err(|e| StoreError::Db(e.to_string()))?;
+        let Some(p) = Provider::ALL.iter().position(|x| x.as_str() == provider) else {
+            return Err(StoreError::Corrupt {
+                id: format!("a row started at {started}"),
+                message: format!("unknown provider `{provider}`"),
+            });
+        };
+        let inbound: bool = row.get(2).map_err(db)?;
+        let answered: bool = row.get(3).map_err(db)?;
+        let talk: Option<i64> = row.get(4).map_err(db)?;
+        let e = cells.entry((started.div_euclid(slot_ms), p as u8, inbound, answered)).or_default();
+        e.0 += 1;
+        e.1 += talk.unwrap_or(0);
+    }
+    let mut out: Vec<crate::RollupCell> = cells
+        .into_iter()
+        .map(|((slot, p, inbound, answered), (calls, talk_seconds))| crate::RollupCell {
+            slot_start: content::millis(slot * slot_ms),
+            provider: Provider::ALL[usize::from(p)],
+            inbound,
+            answered,
+            calls,
+            talk_seconds,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (a.slot_start, a.provider, a.inbound, a.answered).cmp(&(b.slot_start, b.provider, b.inbound, b.answered))
+    });
+    Ok(out)
+}
