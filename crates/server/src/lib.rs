@@ -18,6 +18,7 @@
 //! ```
 
 mod auth;
+mod dashboard;
 mod error;
 pub mod export;
 mod metrics;

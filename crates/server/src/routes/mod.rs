@@ -33,8 +33,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(system::metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
     let open = Router::new().route("/healthz", get(system::healthz)).route("/openapi.json", get(system::openapi));
+    let dashboard = huadan_dashboard::router(std::sync::Arc::new(state.clone()));
     protected
         .merge(open)
+        .merge(dashboard)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), metrics::count_requests))
