@@ -93,6 +93,22 @@ fn recordings_fetch_archives_and_status_counts() {
     assert_eq!(std::fs::read(archive.join(format!("{dayp}/ads_a1-1.wav"))).unwrap(), sine_wav(4000, 2));
     assert_eq!(std::fs::read(archive.join(format!("{dayp}/ads_a2-0.wav"))).unwrap(), sine_wav(4000, 3));
     assert!(!archive.join("wecom").exists(), "opted-out source not archived");
+    // The stored records now name their archived copies.
+    let calls = run(dir.path(), &["calls", "--source", "ads", "--format", "jsonl"]);
+    let mut paths: Vec<String> = String::from_utf8_lossy(&calls.stdout)
+        .lines()
+        .flat_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["recordings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|r| r["archived_path"].as_str().map(String::from))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    paths.sort();
+    assert_eq!(paths, [format!("{dayp}/ads_a1-0.wav"), format!("{dayp}/ads_a1-1.wav"), format!("{dayp}/ads_a2-0.wav")]);
 
     // A second backfill queues nothing new.
     let again = run(dir.path(), &["recordings", "fetch", "--source", "ads"]);

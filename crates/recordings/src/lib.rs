@@ -16,12 +16,14 @@ mod fetch;
 pub mod key;
 mod pacing;
 mod queue;
+mod record_update;
 mod storage;
 
 pub use archiver::{ArchivedHook, Archiver, RunOptions, RunSummary};
 pub use config::{RecordingsConfig, StoreLocation};
 pub use fetch::Fetched;
 pub use pacing::HostPacer;
+pub use record_update::store_hook;
 pub use queue::{Job, JobStatus, NewJob, Queue, QueueStats};
 pub use storage::{Archive, is_staging_name};
 

@@ -99,8 +99,9 @@ pub async fn run(config_path: Option<&Path>, args: RecordingsArgs) -> Result<Exi
             }
             let filter = crate::filters::to_filter(&a.filter, &config.tz())?;
             let store = super::open_store(&config).await?;
-            let archiver =
-                Archiver::new(cfg.clone(), queue.clone(), Archive::open(&cfg).map_err(runtime)?).map_err(runtime)?;
+            let archiver = Archiver::new(cfg.clone(), queue.clone(), Archive::open(&cfg).map_err(runtime)?)
+                .map_err(runtime)?
+                .with_hook(huadan_recordings::store_hook(store.clone()));
             if a.retry_failed {
                 queue.retry_failed(true, jiff::Timestamp::now()).map_err(runtime)?;
             }
