@@ -11,7 +11,6 @@ use huadan_model::{
     TranscriptStatus,
 };
 use huadan_store::{Batch, CallFilter, CallQuery, GroupBy, SqliteStore, Store, SyncState};
-use sha2::Digest as _;
 use std::time::{Duration, Instant};
 
 const DEFAULT_BATCH: usize = 1000;
@@ -214,7 +213,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut bytes = 0;
     for r in &probe {
         let body = serde_json::to_string(r)?;
-        bytes += body.len() + sha2::Sha256::digest(body.as_bytes()).len();
+        bytes += body.len() + twox_hash::XxHash3_128::oneshot(body.as_bytes()).to_be_bytes().len();
     }
     println!(
         "serialise + hash only: {:.0} records/s ({} bytes)",
