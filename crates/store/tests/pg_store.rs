@@ -3,7 +3,8 @@
 //! both backends from `upsert.rs` / `query.rs`.)
 
 mod common;
-mod pg_common;
+
+use common::pg as pg_common;
 
 use common::*;
 use huadan_model::Provider;

@@ -1,5 +1,7 @@
-//! Reads: every filter, ordering, the cursor, transcript search, stats, export.
+//! Reads: every filter, ordering, the cursor, transcript search, stats, export; each
+//! test on SQLite and on PostgreSQL (`both_backends!`).
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -12,7 +14,7 @@ fn f() -> CallFilter {
     CallFilter::default()
 }
 
-async fn seeded() -> (tempfile::TempDir, huadan_store::DynStore) {
+async fn seeded() -> (Guard, huadan_store::DynStore) {
     let (d, s) = store().await;
     let mut a: Vec<_> = (0..30).map(|n| rec("ccc-a", Provider::TencentCcc, n, i64::from(n) * 3600)).collect();
     a[4] = with_text(a[4].clone(), &["您好，这里是售后", "我想申请退款，价格太贵了"]);
@@ -28,7 +30,6 @@ async fn ids(s: &huadan_store::DynStore, filter: CallFilter) -> Vec<String> {
     all_ids(s, filter, 7).await
 }
 
-#[tokio::test]
 async fn pages_are_newest_first_and_complete() {
     let (_d, s) = seeded().await;
     let all = ids(&s, f()).await;
@@ -44,7 +45,6 @@ async fn pages_are_newest_first_and_complete() {
     assert!(short.next_cursor.is_some());
 }
 
-#[tokio::test]
 async fn ties_on_started_at_are_ordered_by_id_and_never_skipped() {
     let (_d, s) = store().await;
     let recs: Vec<_> = (0..25).map(|n| rec("src", Provider::Wecom, n, 0)).collect();
@@ -56,7 +56,6 @@ async fn ties_on_started_at_are_ordered_by_id_and_never_skipped() {
     assert_eq!(got, want);
 }
 
-#[tokio::test]
 async fn every_filter() {
     let (_d, s) = seeded().await;
     let count = |filter: CallFilter| {
@@ -102,7 +101,6 @@ async fn every_filter() {
     assert_eq!(s.count(&CallFilter { providers: vec![Provider::Tanma], ..f() }).await.unwrap(), 20);
 }
 
-#[tokio::test]
 async fn transcript_search_finds_chinese_phrases_of_any_length() {
     let (_d, s) = seeded().await;
     let text = |t: &str| CallFilter { text: Some(t.into()), ..f() };
@@ -130,7 +128,6 @@ async fn transcript_search_finds_chinese_phrases_of_any_length() {
     assert_eq!(s.count(&text("价")).await.unwrap(), 2);
 }
 
-#[tokio::test]
 async fn filter_values_are_data_never_sql() {
     let (_d, s) = seeded().await;
     let evil = [
@@ -159,7 +156,6 @@ async fn filter_values_are_data_never_sql() {
     assert_eq!(s.count(&f()).await.unwrap(), 50, "table intact");
 }
 
-#[tokio::test]
 async fn a_malformed_cursor_is_bad_cursor() {
     let (_d, s) = seeded().await;
     for c in ["garbage", "", "dj", "////"] {
@@ -168,7 +164,6 @@ async fn a_malformed_cursor_is_bad_cursor() {
     }
 }
 
-#[tokio::test]
 async fn cursor_pagination_is_stable_while_rows_are_inserted() {
     let (_d, s) = store().await;
     let initial: Vec<_> = (0..200).map(|n| rec("src", Provider::Tanma, n, i64::from(n % 50) * 60)).collect();
@@ -208,7 +203,6 @@ async fn cursor_pagination_is_stable_while_rows_are_inserted() {
     assert_eq!(got, existing.iter().collect::<Vec<_>>(), "every pre-existing row once, in order");
 }
 
-#[tokio::test]
 async fn stats_by_every_grouping() {
     let (_d, s) = seeded().await;
     let shanghai = huadan_model::time::timezone("Asia/Shanghai").unwrap();
@@ -267,7 +261,6 @@ async fn stats_by_every_grouping() {
     assert_eq!(only_b.len(), 1);
 }
 
-#[tokio::test]
 async fn calls_without_agent_group_under_none() {
     let (_d, s) = store().await;
     let mut r = rec("src", Provider::TencentAds, 1, 0);
@@ -277,7 +270,6 @@ async fn calls_without_agent_group_under_none() {
     assert_eq!(rows[0].key, NO_AGENT);
 }
 
-#[tokio::test]
 async fn export_streams_every_matching_record_across_internal_pages() {
     let (_d, s) = store().await;
     let n = huadan_store::EXPORT_PAGE as u32 * 2 + 17;
@@ -298,3 +290,16 @@ async fn export_streams_every_matching_record_across_internal_pages() {
     let filtered: Vec<_> = s.export(CallFilter { number: Some("13800000001".into()), ..f() }).collect().await;
     assert_eq!(filtered.len(), 1);
 }
+
+both_backends!(
+    pages_are_newest_first_and_complete,
+    ties_on_started_at_are_ordered_by_id_and_never_skipped,
+    every_filter,
+    transcript_search_finds_chinese_phrases_of_any_length,
+    filter_values_are_data_never_sql,
+    a_malformed_cursor_is_bad_cursor,
+    cursor_pagination_is_stable_while_rows_are_inserted,
+    stats_by_every_grouping,
+    calls_without_agent_group_under_none,
+    export_streams_every_matching_record_across_internal_pages,
+);

@@ -90,7 +90,7 @@ pub(crate) fn build(f: &CallFilter) -> Where {
         let p = w.param(number.to_string());
         w.and(&format!("(strpos(c.caller_number, {p}) > 0 OR strpos(c.callee_number, {p}) > 0)"));
     }
-    if let Some(text) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
+    if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         // Substring, case-insensitive, any length; the pg_trgm index (when installed)
         // serves patterns of three characters or more.
         let p = w.param(format!("%{}%", like_escape(text)));

@@ -5,11 +5,67 @@ use huadan_model::{Agent, CallRecord, Direction, Disposition, Provider, Sentence
 use huadan_store::{Batch, DynStore, SqliteStore};
 use std::sync::Arc;
 
-/// A fresh store in a temp dir (keep the dir alive for the test's duration).
-pub async fn store() -> (tempfile::TempDir, DynStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let s = SqliteStore::open(dir.path().join("t.db")).await.unwrap();
-    (dir, Arc::new(s))
+#[path = "../pg_common/mod.rs"]
+pub mod pg;
+
+/// The backends every shared store test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite in a temp dir.
+    Sqlite,
+    /// PostgreSQL at `HUADAN_TEST_POSTGRES_URL`, in a schema of the test's own.
+    Postgres,
+}
+
+tokio::task_local! {
+    /// The backend the running test uses (set by [`both_backends!`]).
+    static BACKEND: Backend;
+}
+
+/// Keeps a test's store alive; cleans up (temp dir, schema) when dropped.
+pub enum Guard {
+    /// The SQLite file's directory.
+    Dir(tempfile::TempDir),
+    /// The PostgreSQL schema.
+    Schema(pg::Schema),
+}
+
+/// Run one shared test body on `backend` (PostgreSQL: skipped, saying why, when the
+/// test server is not configured).
+pub async fn run(backend: Backend, body: impl std::future::Future<Output = ()>) {
+    if backend == Backend::Postgres && pg::url().is_none() {
+        return;
+    }
+    BACKEND.scope(backend, body).await;
+}
+
+/// Every test named here runs twice: `on_sqlite::NAME` and `on_postgres::NAME`, so the
+/// two backends can never drift. Each NAME is an `async fn NAME()` of the test file.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $( #[tokio::test] async fn $name() { $crate::common::run($crate::common::Backend::Sqlite, super::$name()).await } )*
+        }
+        mod on_postgres {
+            $( #[tokio::test] async fn $name() { $crate::common::run($crate::common::Backend::Postgres, super::$name()).await } )*
+        }
+    };
+}
+
+/// A fresh store on the running test's backend (SQLite outside [`both_backends!`]).
+pub async fn store() -> (Guard, DynStore) {
+    match BACKEND.try_with(|b| *b).unwrap_or(Backend::Sqlite) {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let s = SqliteStore::open(dir.path().join("t.db")).await.unwrap();
+            (Guard::Dir(dir), Arc::new(s))
+        }
+        Backend::Postgres => {
+            let (schema, s) = pg::pg_store().await.expect("run() checked the URL");
+            (Guard::Schema(schema), s)
+        }
+    }
 }
 
 /// `2024-03-01T00:00:00Z` + `secs`.
