@@ -56,6 +56,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// The recording archive: queue status, backfill.
     Recordings(crate::commands::recordings::RecordingsArgs),
+    /// Copy every record and sync state from one store to another (e.g. SQLite → PostgreSQL).
+    Copy(crate::commands::copy::CopyArgs),
 }
 
 /// `huadan init`.

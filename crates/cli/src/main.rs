@@ -54,6 +54,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Sandbox(a) => commands::sandbox::run(a).await,
         Command::Demo(a) => commands::demo::run(a).await,
         Command::Recordings(a) => commands::recordings::run(config_path, a).await,
+        Command::Copy(a) => commands::copy::run(a).await,
     }
 }
 

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each takes its parsed arguments and returns the exit code.
 
 pub mod calls;
+pub mod copy;
 pub mod demo;
 pub mod doctor;
 pub mod export;
