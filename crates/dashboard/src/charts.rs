@@ -79,7 +79,9 @@ pub(crate) fn stacked_days(lang: Lang, days: &[(String, [u64; 5])], names: &[&st
 
 /// Answered rate per day (days without calls leave a gap).
 pub(crate) fn rate_days(lang: Lang, days: &[(String, Option<f64>)]) -> String {
-    let h = 200.0;
+    // Drawn half-width on the page: a narrower canvas keeps the labels legible.
+    const W: f64 = 560.0;
+    let h = 250.0;
     let plot_h = h - PAD_T - PAD_B;
     let plot_w = W - PAD_L - PAD_R;
     let mut s = String::new();
@@ -90,7 +92,7 @@ pub(crate) fn rate_days(lang: Lang, days: &[(String, Option<f64>)]) -> String {
     }
     let n = days.len().max(1) as f64;
     let slot = plot_w / n;
-    let label_every = (days.len() / 12).max(1);
+    let label_every = (days.len() / 6).max(1);
     let mut path = String::new();
     let mut pen_down = false;
     let mut dots = String::new();
@@ -114,13 +116,13 @@ pub(crate) fn rate_days(lang: Lang, days: &[(String, Option<f64>)]) -> String {
 
 /// Calls by weekday (rows, Monday first) and hour (columns).
 pub(crate) fn heatmap(lang: Lang, grid: &[[u64; 24]; 7]) -> String {
-    let (cell_w, cell_h, left, top) = (38.0, 26.0, 48.0, 22.0);
+    let (cell_w, cell_h, left, top) = (21.0, 30.0, 40.0, 22.0);
     let w = left + cell_w * 24.0 + 4.0;
     let h = top + cell_h * 7.0 + 4.0;
     let max = grid.iter().flat_map(|r| r.iter()).copied().max().unwrap_or(0).max(1);
     let mut s = String::new();
     let _ = write!(s, r#"<svg class="chart heat" viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#, lang.pick("星期 × 小时 通话量", "Calls by weekday and hour"));
-    for hour in (0..24).step_by(2) {
+    for hour in (0..24).step_by(3) {
         let _ = write!(s, r#"<text class="axis" x="{:.1}" y="14" text-anchor="middle">{hour:02}</text>"#, left + cell_w * hour as f64 + cell_w / 2.0);
     }
     for (d, row) in grid.iter().enumerate() {

@@ -23,13 +23,13 @@ mod charts;
 mod error;
 mod format;
 mod i18n;
-mod overview;
+pub mod overview;
 mod pages;
 mod query;
 
 pub use error::UiError;
 pub use i18n::Lang;
-pub use overview::{Overview, overview};
+pub use overview::{DayFigures, Overview, overview};
 
 use axum::Router;
 use axum::routing::get;
@@ -73,8 +73,9 @@ pub trait DashboardHost: Send + Sync + 'static {
 }
 
 /// The dashboard's routes: `/` (the page), `/assets/*` (CSS, JS, icon) and the
-/// bearer-protected fragments under `/ui/`.
-pub fn router(host: Arc<dyn DashboardHost>) -> Router {
+/// bearer-protected fragments under `/ui/`. Their state is `host`, so the router fits
+/// into an app of any state type `S` (merge it before adding the app's fallback).
+pub fn router<S: Clone + Send + Sync + 'static>(host: Arc<dyn DashboardHost>) -> Router<S> {
     Router::new()
         .route("/", get(assets::index))
         .route("/assets/app.css", get(assets::css))

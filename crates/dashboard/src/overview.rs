@@ -1,11 +1,11 @@
 //! The overview's figures, computed from the store's own stats (the same numbers
-//! `/v1/stats` gives): one `by day` pass per provider (headline figures, calls per day
-//! stacked by provider, answered rate per day), one `by hour` pass per day of the
-//! period (the weekday × hour heatmap) and one count (missed inbound calls), all run
-//! concurrently.
+//! `/v1/stats` gives): per day of the period one `by provider` pass (headline figures,
+//! calls per day stacked by provider, answered rate per day) and one `by hour` pass (the
+//! weekday × hour heatmap), and one count (missed inbound calls), all run concurrently —
+//! or, on a store that has it (SQLite), all of it from one [`Store::rollup`] pass.
 
 use huadan_model::{Direction, Disposition, Provider};
-use huadan_store::{CallFilter, GroupBy, Store, StoreError};
+use huadan_store::{CallFilter, GroupBy, RollupCell, Store, StoreError};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use std::collections::BTreeMap;
@@ -60,20 +60,81 @@ fn provider_index(p: Provider) -> usize {
     Provider::ALL.iter().position(|x| *x == p).unwrap_or(0)
 }
 
-/// Compute the overview of `filter` (its period should be bounded: the heatmap is
-/// built one day at a time over `since..until`; without both it is built in one pass
-/// per weekday-agnostic hour and left empty).
+/// The longest period the overview draws (one bar per day).
+pub const MAX_DAYS: i64 = 400;
+
+/// Compute the overview of `filter` over its period (`since..until`, both required:
+/// the page always has one). Each day of the period is read with two `stats` calls
+/// (`by provider` and `by hour`), so the whole period is read twice, plus one count for
+/// missed inbound calls; the calls run concurrently.
 pub async fn overview(store: &dyn Store, filter: &CallFilter, tz: &TimeZone) -> Result<Overview, StoreError> {
-    let providers: Vec<Provider> =
-        if filter.providers.is_empty() { Provider::ALL.to_vec() } else { filter.providers.clone() };
+    let days = period_days(filter, tz)?;
+    // The period in ROLLUP_PARTS consecutive parts read concurrently (one reader each).
+    let parts = split(filter, if days.len() > 2 { ROLLUP_PARTS } else { 1 });
+    let rolled = futures::future::try_join_all(parts.iter().map(|f| store.rollup(f))).await?;
+    match rolled.into_iter().collect::<Option<Vec<Vec<RollupCell>>>>() {
+        Some(parts) => Ok(from_rollup(&parts.concat(), &days, tz)),
+        None => via_stats(store, filter, tz, &days).await,
+    }
+}
 
-    let day_passes = providers.iter().map(|p| {
-        let f = CallFilter { providers: vec![*p], ..filter.clone() };
-        async move { store.stats(&f, GroupBy::Day, tz).await.map(|rows| (*p, rows)) }
-    });
+/// How many concurrent parts the rollup of a period is read in.
+const ROLLUP_PARTS: i64 = 4;
 
+/// `filter` with its (bounded) period cut into `n` consecutive half-open parts.
+fn split(filter: &CallFilter, n: i64) -> Vec<CallFilter> {
+    let (Some(since), Some(until)) = (filter.since, filter.until) else { return vec![filter.clone()] };
+    let (a, b) = (since.as_millisecond(), until.as_millisecond());
+    if n <= 1 || b - a < n {
+        return vec![filter.clone()];
+    }
+    let cut = |i: i64| huadan_model::Instant::from_millisecond(a + (b - a) * i / n).ok();
+    (0..n)
+        .map(|i| CallFilter {
+            since: if i == 0 { Some(since) } else { cut(i) },
+            until: if i == n - 1 { Some(until) } else { cut(i + 1) },
+            ..filter.clone()
+        })
+        .collect()
+}
+
+/// One pass: the store's 15-minute slots bucketed into local days and hours here.
+fn from_rollup(cells: &[RollupCell], days: &[(Date, CallFilter)], tz: &TimeZone) -> Overview {
+    let mut o = Overview::default();
+    for (d, _) in days {
+        o.days.insert(d.to_string(), DayFigures::default());
+    }
+    let mut last: Option<(huadan_model::Instant, String, usize, usize)> = None;
+    for c in cells {
+        let (day, weekday, hour) = match &last {
+            Some((slot, day, w, h)) if *slot == c.slot_start => (day.clone(), *w, *h),
+            _ => {
+                let z = c.slot_start.to_zoned(tz.clone());
+                let v = (z.date().to_string(), usize::try_from(z.weekday().to_monday_zero_offset()).unwrap_or(0), usize::from(z.hour().unsigned_abs()));
+                last = Some((c.slot_start, v.0.clone(), v.1, v.2));
+                v
+            }
+        };
+        o.calls += c.calls;
+        o.talk_seconds_total += c.talk_seconds;
+        if c.answered {
+            o.answered += c.calls;
+        } else if c.inbound {
+            o.missed_inbound += c.calls;
+        }
+        let fig = o.days.entry(day).or_default();
+        fig.by_provider[provider_index(c.provider)] += c.calls;
+        if c.answered {
+            fig.answered += c.calls;
+        }
+        o.heatmap[weekday.min(6)][hour.min(23)] += c.calls;
+    }
+    o
+}
+
+fn period_days(filter: &CallFilter, tz: &TimeZone) -> Result<Vec<(Date, CallFilter)>, StoreError> {
     let days: Vec<(Date, CallFilter)> = match crate::query::period_dates(filter, tz) {
-        Some((start, last)) if (last - start).get_days() <= 400 => {
+        Some((start, last)) if (last - start).get_days() < MAX_DAYS as i32 => {
             let mut out = Vec::new();
             let mut d = start;
             while d <= last {
@@ -95,8 +156,25 @@ pub async fn overview(store: &dyn Store, filter: &CallFilter, tz: &TimeZone) -> 
             }
             out
         }
-        _ => Vec::new(),
+        _ => {
+            return Err(StoreError::Db(format!(
+                "the overview needs a period of 1 to {MAX_DAYS} days (since and until)"
+            )));
+        }
     };
+    Ok(days)
+}
+
+/// Without [`Store::rollup`]: per day one `by provider` and one `by hour` stats call.
+async fn via_stats(
+    store: &dyn Store,
+    filter: &CallFilter,
+    tz: &TimeZone,
+    days: &[(Date, CallFilter)],
+) -> Result<Overview, StoreError> {
+    let provider_passes = days.iter().map(|(d, f)| async move {
+        store.stats(f, GroupBy::Provider, tz).await.map(|rows| (d.to_string(), rows))
+    });
     let hour_passes = days.iter().map(|(d, f)| async move {
         store.stats(f, GroupBy::Hour, tz).await.map(|rows| (d.weekday().to_monday_zero_offset(), rows))
     });
@@ -121,26 +199,27 @@ pub async fn overview(store: &dyn Store, filter: &CallFilter, tz: &TimeZone) -> 
         }
     };
 
-    let (by_day, by_hour, missed_inbound) = futures::try_join!(
-        futures::future::try_join_all(day_passes),
+    let (by_provider, by_hour, missed_inbound) = futures::try_join!(
+        futures::future::try_join_all(provider_passes),
         futures::future::try_join_all(hour_passes),
         missed
     )?;
 
     let mut o = Overview { missed_inbound, ..Overview::default() };
-    for (p, rows) in by_day {
-        let i = provider_index(p);
+    for (d, _) in days {
+        o.days.insert(d.to_string(), DayFigures::default());
+    }
+    for (day, rows) in by_provider {
+        let fig = o.days.entry(day).or_default();
         for r in rows {
             o.calls += r.calls;
             o.answered += r.answered;
             o.talk_seconds_total += r.talk_seconds_total;
-            let day = o.days.entry(r.key).or_default();
-            day.by_provider[i] += r.calls;
-            day.answered += r.answered;
+            fig.answered += r.answered;
+            if let Ok(p) = r.key.parse::<Provider>() {
+                fig.by_provider[provider_index(p)] += r.calls;
+            }
         }
-    }
-    for (d, _) in &days {
-        o.days.entry(d.to_string()).or_default();
     }
     for (weekday, rows) in by_hour {
         let w = usize::try_from(weekday).unwrap_or(0).min(6);

@@ -86,13 +86,14 @@ impl Form {
             let next = d.tomorrow().map_err(|e| UiError::bad("to", e))?;
             until = Some(day_start(next)?);
         }
-        if since.is_none() && until.is_none() && from.is_none() && to.is_none() {
-            if let Some(days) = default_days {
-                let today = Instant::now().to_zoned(tz.clone()).date();
-                let end = today.tomorrow().map_err(|e| UiError::bad("to", e))?;
-                let start = end.checked_sub(jiff::Span::new().days(days)).map_err(|e| UiError::bad("from", e))?;
-                return Ok((Some(day_start(start)?), Some(day_start(end)?)));
-            }
+        if since.is_none()
+            && until.is_none()
+            && let Some(days) = default_days
+        {
+            let today = Instant::now().to_zoned(tz.clone()).date();
+            let end = today.tomorrow().map_err(|e| UiError::bad("to", e))?;
+            let start = end.checked_sub(jiff::Span::new().days(days)).map_err(|e| UiError::bad("from", e))?;
+            return Ok((Some(day_start(start)?), Some(day_start(end)?)));
         }
         Ok((since, until))
     }

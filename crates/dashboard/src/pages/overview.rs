@@ -14,7 +14,8 @@ use std::fmt::Write;
 pub(super) async fn render(host: &dyn DashboardHost, v: Viewer, form: &Form) -> Result<String, UiError> {
     let lang = form.lang();
     let tz = host.timezone();
-    let filter = form.filter(tz, Some(DEFAULT_DAYS))?;
+    let mut filter = form.filter(tz, Some(DEFAULT_DAYS))?;
+    bound_period(&mut filter, tz)?;
     let o = crate::overview(host.store().as_ref(), &filter, tz).await?;
     let period = match period_dates(&filter, tz) {
         Some((a, b)) => format!("{a} — {b}"),
@@ -76,4 +77,22 @@ pub(super) async fn render(host: &dyn DashboardHost, v: Viewer, form: &Form) -> 
         charts::heatmap(lang, &o.heatmap)
     );
     Ok(s)
+}
+
+/// Give an open-ended period its other end (today, or [`DEFAULT_DAYS`] before the end)
+/// and refuse one longer than [`crate::overview::MAX_DAYS`].
+fn bound_period(f: &mut huadan_store::CallFilter, tz: &jiff::tz::TimeZone) -> Result<(), UiError> {
+    let day = jiff::SignedDuration::from_hours(24);
+    if f.until.is_none() {
+        let tomorrow = huadan_model::Instant::now().to_zoned(tz.clone()).date().tomorrow().map_err(|e| UiError::bad("to", e))?;
+        f.until = Some(tomorrow.to_zoned(tz.clone()).map_err(|e| UiError::bad("to", e))?.timestamp());
+    }
+    if f.since.is_none() {
+        f.since = f.until.map(|u| u - day * DEFAULT_DAYS as i32);
+    }
+    match period_dates(f, tz) {
+        Some((a, b)) if (b - a).get_days() < crate::overview::MAX_DAYS as i32 => Ok(()),
+        Some(_) => Err(UiError::bad("from", format!("the period is longer than {} days", crate::overview::MAX_DAYS))),
+        None => Err(UiError::bad("to", "the period ends before it starts")),
+    }
 }

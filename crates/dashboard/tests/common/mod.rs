@@ -109,7 +109,7 @@ fn record(rng: &mut Rng, n: u64, source: &str, provider: Provider, start: i64) -
         18 => Disposition::Abandoned,
         _ => Disposition::Rejected,
     };
-    r.disposition_detail = format!("{}", r.disposition.as_str().to_uppercase());
+    r.disposition_detail = r.disposition.as_str().to_uppercase();
     let (aid, aname) = AGENTS[rng.below(10) as usize];
     let customer = format!("1{}{:09}", [3, 5, 8][rng.below(3) as usize], rng.below(1_000_000_000));
     let line = format!("021-6{:07}", rng.below(10_000_000));
@@ -157,7 +157,7 @@ fn record(rng: &mut Rng, n: u64, source: &str, provider: Provider, start: i64) -
             });
             r.channel = Some("work_phone".into());
         }
-        if provider == Provider::TencentCcc && n % 5 == 0 {
+        if provider == Provider::TencentCcc && n.is_multiple_of(5) {
             let (bid, bname) = AGENTS[((n / 5) % 10) as usize];
             let half = talk / 2;
             r.participants = vec![
