@@ -95,16 +95,14 @@ async fn drain(v: &DynVendor, window: Window, max_pages: u64) -> (u64, u64) {
                 Err(e) => panic!("{} fetch failed: {e}", v.source()),
             };
             pages += 1;
-            if cursor.is_none() {
-                if let (Some(total), Some(cap)) = (page.total, v.limits().max_records_per_query) {
-                    if total > cap {
-                        if let Some((a, b)) = w.bisect(v.limits().min_span) {
-                            todo.push(a);
-                            todo.push(b);
-                            break;
-                        }
-                    }
-                }
+            if cursor.is_none()
+                && let (Some(total), Some(cap)) = (page.total, v.limits().max_records_per_query)
+                && total > cap
+                && let Some((a, b)) = w.bisect(v.limits().min_span)
+            {
+                todo.push(a);
+                todo.push(b);
+                break;
             }
             records += page.records.len() as u64;
             match page.next {
@@ -121,7 +119,8 @@ fn pages_per_second_across_vendors() {
     let (cfg, stop, cpu) = spawn_sandbox(spec);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
     let now = huadan_model::Instant::now();
-    let window = Window::new(now - jiff::SignedDuration::from_hours(24 * 19), now - jiff::SignedDuration::from_hours(1));
+    let window =
+        Window::new(now - jiff::SignedDuration::from_hours(24 * 19), now - jiff::SignedDuration::from_hours(1));
     let t0 = Instant::now();
     let (pages, records) = rt.block_on(async {
         let mut tasks = Vec::new();
