@@ -35,6 +35,8 @@ pub(crate) struct Inner {
     pub(crate) sources: Vec<SourceInfo>,
     pub(crate) scheduler: Arc<Scheduler>,
     pub(crate) metrics: Arc<Metrics>,
+    /// `[recordings]`: the archive behind `/v1/calls/{id}/recordings/{n}`, if configured.
+    pub(crate) recordings: Option<crate::routes::recordings::RecordingsAccess>,
 }
 
 impl AppState {
@@ -55,9 +57,10 @@ impl AppState {
             .map(|s| SourceInfo { name: s.name.clone(), provider: s.kind, enabled: s.enabled })
             .collect();
         let metrics = Arc::new(Metrics::default());
+        let recordings = crate::routes::recordings::RecordingsAccess::from_config(config)?;
         let scheduled = sources.iter().map(|s| ScheduledSource { name: s.name.clone(), enabled: s.enabled }).collect();
         let scheduler = Scheduler::new(runner, scheduled, metrics.clone());
-        Ok(AppState { inner: Arc::new(Inner { store, tokens, tz, sources, scheduler, metrics }) })
+        Ok(AppState { inner: Arc::new(Inner { store, tokens, tz, sources, scheduler, metrics, recordings }) })
     }
 
     /// The scheduler (to start the periodic loop, or to shut it down).

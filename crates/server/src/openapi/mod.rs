@@ -4,7 +4,7 @@
 pub mod schemas;
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{calls, export, sources, stats, system};
+use crate::routes::{calls, export, recordings, sources, stats, system};
 use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -20,6 +20,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     paths(
         calls::list,
         calls::get_one,
+        recordings::get_one,
         stats::stats,
         export::csv,
         export::jsonl,

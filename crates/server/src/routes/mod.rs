@@ -4,6 +4,7 @@
 pub mod calls;
 pub mod export;
 pub(crate) mod params_doc;
+pub mod recordings;
 pub mod sources;
 pub mod stats;
 pub mod system;
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .route("/v1/calls", get(calls::list))
         .route("/v1/calls/{id}", get(calls::get_one))
+        .route("/v1/calls/{id}/recordings/{n}", get(recordings::get_one))
         .route("/v1/stats", get(stats::stats))
         .route("/v1/export.csv", get(export::csv))
         .route("/v1/export.jsonl", get(export::jsonl))
