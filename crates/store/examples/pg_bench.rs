@@ -5,7 +5,9 @@
 //! Chinese transcripts on a fifth of them) up front, then commits them in batches
 //! (default 200,000 records in batches of 1,000, each with a sync-state update, as the
 //! sync engine does) into a fresh schema, which is dropped afterwards. Prints the
-//! insert rate, the rate of re-sending unchanged records, and of sending changed ones.
+//! insert rate, the rate of re-sending unchanged records, and of sending changed ones,
+//! each also per CPU-second (this process + its PostgreSQL backends), the fair figure
+//! on a shared machine.
 
 use huadan_model::{
     Agent, CallRecord, Direction, Disposition, Participant, Provider, Recording, Sentence, Transcript, TranscriptStatus,
@@ -105,8 +107,37 @@ fn record(rng: &mut Rng, n: u64, start: i64) -> CallRecord {
     r
 }
 
-async fn run(store: &PgStore, batches: &[Vec<CallRecord>], label: &str) -> Result<(), Box<dyn std::error::Error>> {
+/// CPU seconds (user + system) a process has used, from /proc/PID/stat.
+fn cpu_seconds(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
+    let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else { return 0.0 };
+    let f: Vec<&str> = rest.split(' ').collect();
+    let ticks: f64 = f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
+/// CPU seconds of this process and of the server backends serving it (same machine).
+async fn cpu(url: &str, app: &str) -> (f64, f64) {
+    let mut server = 0.0;
+    if let Ok((client, conn)) = tokio_postgres::connect(url, tokio_postgres::NoTls).await {
+        tokio::spawn(conn);
+        if let Ok(rows) = client.query("SELECT pid FROM pg_stat_activity WHERE application_name = $1", &[&app]).await {
+            server = rows.iter().map(|r| cpu_seconds(&r.get::<_, i32>(0).to_string())).sum();
+        }
+    }
+    (cpu_seconds("self"), server)
+}
+
+async fn run(
+    store: &PgStore,
+    batches: &[Vec<CallRecord>],
+    label: &str,
+    url: &str,
+    app: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
     let total: usize = batches.iter().map(Vec::len).sum();
+    let (c0, s0) = cpu(url, app).await;
     let t = Instant::now();
     let mut stats = huadan_store::WriteStats::default();
     for (i, b) in batches.iter().enumerate() {
@@ -119,12 +150,16 @@ async fn run(store: &PgStore, batches: &[Vec<CallRecord>], label: &str) -> Resul
         stats += store.commit(Batch { source: "tencent-ccc".into(), records: b.clone(), state: Some(state) }).await?;
     }
     let secs = t.elapsed().as_secs_f64();
+    let (c1, s1) = cpu(url, app).await;
+    let (client_cpu, server_cpu) = (c1 - c0, s1 - s0);
     println!(
-        "{label}: {total} records in {secs:.2} s = {:.0} records/s (inserted {}, updated {}, unchanged {})",
+        "{label}: {total} records in {secs:.2} s = {:.0} records/s wall (inserted {}, updated {}, unchanged {}); \
+         CPU: huadan {client_cpu:.1} s, PostgreSQL backends {server_cpu:.1} s = {:.0} records per CPU-second",
         total as f64 / secs,
         stats.inserted,
         stats.updated,
-        stats.unchanged
+        stats.unchanged,
+        total as f64 / (client_cpu + server_cpu).max(1e-9)
     );
     Ok(())
 }
@@ -146,10 +181,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let batches: Vec<Vec<CallRecord>> = records.chunks(batch).map(<[CallRecord]>::to_vec).collect();
 
     let schema = format!("bench_{}", std::process::id());
-    let store = PgStore::open_in_schema(&url, &schema).await?;
+    let app = format!("huadan_{schema}");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let store = PgStore::open_in_schema(&format!("{url}{sep}application_name={app}"), &schema).await?;
     let outcome = async {
-        run(&store, &batches, "insert (new records)").await?;
-        run(&store, &batches, "re-send (all unchanged)").await?;
+        run(&store, &batches, "insert (new records)", &url, &app).await?;
+        run(&store, &batches, "re-send (all unchanged)", &url, &app).await?;
         let changed: Vec<Vec<CallRecord>> = batches
             .iter()
             .map(|b| {
@@ -162,7 +199,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .collect()
             })
             .collect();
-        run(&store, &changed, "update (all changed)").await?;
+        run(&store, &changed, "update (all changed)", &url, &app).await?;
         let n = store.count(&CallFilter::default()).await?;
         println!("stored: {n}");
         Ok::<(), Box<dyn std::error::Error>>(())
