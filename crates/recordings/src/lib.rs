@@ -23,8 +23,8 @@ pub use archiver::{ArchivedHook, Archiver, RunOptions, RunSummary};
 pub use config::{RecordingsConfig, StoreLocation};
 pub use fetch::Fetched;
 pub use pacing::HostPacer;
-pub use record_update::store_hook;
 pub use queue::{Job, JobStatus, NewJob, Queue, QueueStats};
+pub use record_update::store_hook;
 pub use storage::{Archive, is_staging_name};
 
 /// What can go wrong outside a single download (a download's own failure is a reason
