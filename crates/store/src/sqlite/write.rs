@@ -150,3 +150,74 @@ fn write_state(conn: &Connection, source: &str, state: &SyncState, now_ms: i64) 
     })?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::encode_all;
+    use huadan_model::{CallRecord, Provider};
+
+    fn rec(n: usize, remark: &str) -> CallRecord {
+        let mut r = CallRecord::new("s", Provider::Tanma, &format!("c{n}"), "2024-01-01T00:00:00Z".parse().unwrap());
+        r.remark = Some(remark.into());
+        r
+    }
+
+    fn db() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::migrate::migrate(&mut conn).unwrap();
+        conn
+    }
+
+    fn stored(conn: &Connection, id: &str) -> (i64, i64, Vec<u8>) {
+        conn.query_row(
+            "SELECT c.seq, c.synced_at, b.record FROM calls c JOIN call_bodies b USING (seq) WHERE c.id = ?1",
+            [id],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_large_batch_mixing_new_unchanged_changed_and_repeated_ids() {
+        let mut conn = db();
+        // 100 stored first: c0..c99.
+        let first = encode_all((0..100).map(|n| rec(n, "v1")).collect()).unwrap();
+        let w = commit(&mut conn, "s", &first, None, 1).unwrap();
+        assert_eq!((w.inserted, w.updated, w.unchanged), (100, 0, 0));
+        let before = stored(&conn, "s:c5");
+
+        // 200 records: c0..c99 again (c10..c19 changed), c100..c199 new, with c150
+        // repeated inside the first chunk (changed) and c20 repeated later (same).
+        let mut again: Vec<CallRecord> =
+            (0..200).map(|n| rec(n, if (10..20).contains(&n) { "v2" } else { "v1" })).collect();
+        again.insert(30, rec(150, "early"));
+        again.push(rec(20, "v1"));
+        let batch = encode_all(again).unwrap();
+        let w = commit(&mut conn, "s", &batch, None, 2).unwrap();
+        // c150 is inserted by its first occurrence, then updated by the later one.
+        assert_eq!((w.inserted, w.updated, w.unchanged), (100, 10 + 1, 90 + 1));
+        assert_eq!(stored(&conn, "s:c5"), before, "unchanged rows are not touched");
+        let count: i64 = conn.query_row("SELECT count(*) FROM calls", [], |r| r.get(0)).unwrap();
+        assert_eq!(count, 200);
+        let bodies: i64 = conn.query_row("SELECT count(*) FROM call_bodies", [], |r| r.get(0)).unwrap();
+        assert_eq!(bodies, 200);
+        for (id, remark, synced) in [("s:c15", "v2", 2), ("s:c150", "v1", 2), ("s:c120", "v1", 2), ("s:c50", "v1", 1)] {
+            let (_, synced_at, body) = stored(&conn, id);
+            let r = crate::content::decode(id, &body, synced_at).unwrap();
+            assert_eq!((r.id.as_str(), r.remark.as_deref(), synced_at), (id, Some(remark), synced));
+        }
+    }
+
+    #[test]
+    fn a_bad_record_in_a_large_batch_is_named_and_nothing_is_kept() {
+        let mut conn = db();
+        let mut records: Vec<CallRecord> = (0..130).map(|n| rec(n, "v1")).collect();
+        records[70].id = String::new(); // violates CHECK (length(id) > 0)
+        let batch = encode_all(records).unwrap();
+        let err = commit(&mut conn, "s", &batch, None, 1).unwrap_err().to_string();
+        assert!(err.contains("record ``"), "{err}");
+        let count: i64 = conn.query_row("SELECT count(*) FROM calls", [], |r| r.get(0)).unwrap();
+        assert_eq!(count, 0);
+    }
+}
