@@ -18,7 +18,7 @@ CREATE TABLE calls (
     caller_number  TEXT COLLATE "C",
     callee_number  TEXT COLLATE "C",
     talk_seconds   BIGINT,
-    content_hash   BYTEA  NOT NULL,           -- SHA-256 (first 16 bytes) of the record JSON
+    content_hash   BYTEA  NOT NULL,           -- XXH3-128 of the record JSON (change detection only)
     synced_at      BIGINT NOT NULL,           -- Unix milliseconds, UTC
     record         BYTEA  NOT NULL,
     transcript     TEXT                       -- sentences joined by newlines, when any

@@ -18,7 +18,7 @@ CREATE TABLE calls (
     caller_number  TEXT,
     callee_number  TEXT,
     talk_seconds   INTEGER,
-    content_hash   BLOB    NOT NULL,          -- SHA-256 (first 16 bytes) of the stored body
+    content_hash   BLOB    NOT NULL,          -- XXH3-128 of the stored body (change detection only)
     synced_at      INTEGER NOT NULL           -- Unix milliseconds, UTC
 );
 
