@@ -62,7 +62,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             r.caller.number = Some(format!("138{:08}", rng.below(100_000_000)));
             r.callee.number = Some(format!("021{:08}", rng.below(100_000_000)));
             let a = rng.below(10);
-            r.agent = Some(Agent { id: Some(format!("10{a:02}")), name: Some(format!("坐席{a}")), ..Agent::default() });
+            r.agent =
+                Some(Agent { id: Some(format!("10{a:02}")), name: Some(format!("坐席{a}")), ..Agent::default() });
             batch[s].push(r);
             if batch[s].len() == 1000 {
                 let records = std::mem::take(&mut batch[s]);

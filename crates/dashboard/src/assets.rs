@@ -23,7 +23,11 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("switch_lang", "en", "zh"),
     ("logout", "退出", "Sign out"),
     ("login_title", "登录话单看板", "Sign in to huadan"),
-    ("login_hint", "请输入 API 令牌（配置文件 server.api_tokens 中的值）。令牌只保存在本浏览器标签页的会话中，关闭即清除。", "Enter an API token (a value from server.api_tokens in the config). It is kept in this tab's session only and forgotten when the tab closes."),
+    (
+        "login_hint",
+        "请输入 API 令牌（配置文件 server.api_tokens 中的值）。令牌只保存在本浏览器标签页的会话中，关闭即清除。",
+        "Enter an API token (a value from server.api_tokens in the config). It is kept in this tab's session only and forgotten when the tab closes.",
+    ),
     ("login_token", "API 令牌", "API token"),
     ("login_submit", "登录", "Sign in"),
     ("login_bad", "令牌无效，请重试。", "That token is not valid."),

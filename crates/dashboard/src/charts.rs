@@ -32,17 +32,28 @@ fn short_day(key: &str) -> &str {
 
 /// Calls per day, stacked by provider. `days`: (`YYYY-MM-DD`, calls per provider).
 pub(crate) fn stacked_days(lang: Lang, days: &[(String, [u64; 5])], names: &[&str; 5]) -> String {
-    let h = 240.0;
+    let h = 210.0;
     let plot_h = h - PAD_T - PAD_B;
     let plot_w = W - PAD_L - PAD_R;
     let max = days.iter().map(|(_, v)| v.iter().sum::<u64>()).max().unwrap_or(0);
     let (top, step) = nice_axis(max);
     let mut s = String::new();
-    let _ = write!(s, r#"<svg class="chart" viewBox="0 0 {W} {h}" role="img" aria-label="{}">"#, lang.pick("每日通话量", "Calls per day"));
+    let _ = write!(
+        s,
+        r#"<svg class="chart" viewBox="0 0 {W} {h}" role="img" aria-label="{}">"#,
+        lang.pick("每日通话量", "Calls per day")
+    );
     let mut v = 0;
     while v <= top {
         let y = PAD_T + plot_h - plot_h * v as f64 / top as f64;
-        let _ = write!(s, r#"<line class="grid" x1="{PAD_L}" x2="{}" y1="{y:.1}" y2="{y:.1}"/><text class="axis" x="{}" y="{:.1}" text-anchor="end">{}</text>"#, W - PAD_R, PAD_L - 6.0, y + 4.0, thousands(v));
+        let _ = write!(
+            s,
+            r#"<line class="grid" x1="{PAD_L}" x2="{}" y1="{y:.1}" y2="{y:.1}"/><text class="axis" x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
+            W - PAD_R,
+            PAD_L - 6.0,
+            y + 4.0,
+            thousands(v)
+        );
         v += step;
     }
     let n = days.len().max(1) as f64;
@@ -66,11 +77,21 @@ pub(crate) fn stacked_days(lang: Lang, days: &[(String, [u64; 5])], names: &[&st
             }
             let bh = plot_h * *c as f64 / top as f64;
             y -= bh;
-            let _ = write!(s, r#"<rect x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{bh:.1}" fill="{}"/>"#, PROVIDER_COLOURS[p]);
+            let _ = write!(
+                s,
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{bh:.1}" fill="{}"/>"#,
+                PROVIDER_COLOURS[p]
+            );
         }
         s.push_str("</g>");
         if i % label_every == 0 {
-            let _ = write!(s, r#"<text class="axis" x="{:.1}" y="{}" text-anchor="middle">{}</text>"#, x + bar / 2.0, h - 8.0, esc(short_day(day)));
+            let _ = write!(
+                s,
+                r#"<text class="axis" x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
+                x + bar / 2.0,
+                h - 8.0,
+                esc(short_day(day))
+            );
         }
     }
     s.push_str("</svg>");
@@ -81,14 +102,24 @@ pub(crate) fn stacked_days(lang: Lang, days: &[(String, [u64; 5])], names: &[&st
 pub(crate) fn rate_days(lang: Lang, days: &[(String, Option<f64>)]) -> String {
     // Drawn half-width on the page: a narrower canvas keeps the labels legible.
     const W: f64 = 560.0;
-    let h = 250.0;
+    let h = 200.0;
     let plot_h = h - PAD_T - PAD_B;
     let plot_w = W - PAD_L - PAD_R;
     let mut s = String::new();
-    let _ = write!(s, r#"<svg class="chart" viewBox="0 0 {W} {h}" role="img" aria-label="{}">"#, lang.pick("每日接通率", "Answered rate per day"));
+    let _ = write!(
+        s,
+        r#"<svg class="chart" viewBox="0 0 {W} {h}" role="img" aria-label="{}">"#,
+        lang.pick("每日接通率", "Answered rate per day")
+    );
     for pct in [0, 25, 50, 75, 100] {
         let y = PAD_T + plot_h - plot_h * pct as f64 / 100.0;
-        let _ = write!(s, r#"<line class="grid" x1="{PAD_L}" x2="{}" y1="{y:.1}" y2="{y:.1}"/><text class="axis" x="{}" y="{:.1}" text-anchor="end">{pct}%</text>"#, W - PAD_R, PAD_L - 6.0, y + 4.0);
+        let _ = write!(
+            s,
+            r#"<line class="grid" x1="{PAD_L}" x2="{}" y1="{y:.1}" y2="{y:.1}"/><text class="axis" x="{}" y="{:.1}" text-anchor="end">{pct}%</text>"#,
+            W - PAD_R,
+            PAD_L - 6.0,
+            y + 4.0
+        );
     }
     let n = days.len().max(1) as f64;
     let slot = plot_w / n;
@@ -102,12 +133,22 @@ pub(crate) fn rate_days(lang: Lang, days: &[(String, Option<f64>)]) -> String {
             let y = PAD_T + plot_h - plot_h * r.clamp(0.0, 1.0);
             let _ = write!(path, "{}{x:.1},{y:.1} ", if pen_down { "L" } else { "M" });
             pen_down = true;
-            let _ = write!(dots, r#"<circle cx="{x:.1}" cy="{y:.1}" r="3"><title>{} {}</title></circle>"#, esc(day), percent(*r));
+            let _ = write!(
+                dots,
+                r#"<circle cx="{x:.1}" cy="{y:.1}" r="3"><title>{} {}</title></circle>"#,
+                esc(day),
+                percent(*r)
+            );
         } else {
             pen_down = false;
         }
         if i % label_every == 0 {
-            let _ = write!(s, r#"<text class="axis" x="{x:.1}" y="{}" text-anchor="middle">{}</text>"#, h - 8.0, esc(short_day(day)));
+            let _ = write!(
+                s,
+                r#"<text class="axis" x="{x:.1}" y="{}" text-anchor="middle">{}</text>"#,
+                h - 8.0,
+                esc(short_day(day))
+            );
         }
     }
     let _ = write!(s, r#"<path class="rate" d="{}"/><g class="dots">{dots}</g></svg>"#, path.trim_end());
@@ -116,18 +157,32 @@ pub(crate) fn rate_days(lang: Lang, days: &[(String, Option<f64>)]) -> String {
 
 /// Calls by weekday (rows, Monday first) and hour (columns).
 pub(crate) fn heatmap(lang: Lang, grid: &[[u64; 24]; 7]) -> String {
-    let (cell_w, cell_h, left, top) = (21.0, 30.0, 40.0, 22.0);
+    let (cell_w, cell_h, left, top) = (21.0, 24.0, 40.0, 20.0);
     let w = left + cell_w * 24.0 + 4.0;
     let h = top + cell_h * 7.0 + 4.0;
     let max = grid.iter().flat_map(|r| r.iter()).copied().max().unwrap_or(0).max(1);
     let mut s = String::new();
-    let _ = write!(s, r#"<svg class="chart heat" viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#, lang.pick("星期 × 小时 通话量", "Calls by weekday and hour"));
+    let _ = write!(
+        s,
+        r#"<svg class="chart heat" viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#,
+        lang.pick("星期 × 小时 通话量", "Calls by weekday and hour")
+    );
     for hour in (0..24).step_by(3) {
-        let _ = write!(s, r#"<text class="axis" x="{:.1}" y="14" text-anchor="middle">{hour:02}</text>"#, left + cell_w * hour as f64 + cell_w / 2.0);
+        let _ = write!(
+            s,
+            r#"<text class="axis" x="{:.1}" y="13" text-anchor="middle">{hour:02}</text>"#,
+            left + cell_w * hour as f64 + cell_w / 2.0
+        );
     }
     for (d, row) in grid.iter().enumerate() {
         let y = top + cell_h * d as f64;
-        let _ = write!(s, r#"<text class="axis" x="{}" y="{:.1}" text-anchor="end">{}</text>"#, left - 8.0, y + cell_h / 2.0 + 4.0, lang.weekday(d + 1));
+        let _ = write!(
+            s,
+            r#"<text class="axis" x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
+            left - 8.0,
+            y + cell_h / 2.0 + 4.0,
+            lang.weekday(d + 1)
+        );
         for (hour, c) in row.iter().enumerate() {
             let x = left + cell_w * hour as f64;
             let t = (*c as f64 / max as f64).sqrt();

@@ -110,7 +110,11 @@ fn from_rollup(cells: &[RollupCell], days: &[(Date, CallFilter)], tz: &TimeZone)
             Some((slot, day, w, h)) if *slot == c.slot_start => (day.clone(), *w, *h),
             _ => {
                 let z = c.slot_start.to_zoned(tz.clone());
-                let v = (z.date().to_string(), usize::try_from(z.weekday().to_monday_zero_offset()).unwrap_or(0), usize::from(z.hour().unsigned_abs()));
+                let v = (
+                    z.date().to_string(),
+                    usize::try_from(z.weekday().to_monday_zero_offset()).unwrap_or(0),
+                    usize::from(z.hour().unsigned_abs()),
+                );
                 last = Some((c.slot_start, v.0.clone(), v.1, v.2));
                 v
             }
@@ -172,9 +176,9 @@ async fn via_stats(
     tz: &TimeZone,
     days: &[(Date, CallFilter)],
 ) -> Result<Overview, StoreError> {
-    let provider_passes = days.iter().map(|(d, f)| async move {
-        store.stats(f, GroupBy::Provider, tz).await.map(|rows| (d.to_string(), rows))
-    });
+    let provider_passes = days
+        .iter()
+        .map(|(d, f)| async move { store.stats(f, GroupBy::Provider, tz).await.map(|rows| (d.to_string(), rows)) });
     let hour_passes = days.iter().map(|(d, f)| async move {
         store.stats(f, GroupBy::Hour, tz).await.map(|rows| (d.weekday().to_monday_zero_offset(), rows))
     });

@@ -68,7 +68,9 @@ impl Form {
 
     fn period(&self, tz: &TimeZone, default_days: Option<i64>) -> Result<(Option<Instant>, Option<Instant>), UiError> {
         let date = |name: &str| -> Result<Option<Date>, UiError> {
-            self.get(name).map(|v| v.parse::<Date>().map_err(|_| UiError::bad(name, format!("`{v}` is not a date (YYYY-MM-DD)")))).transpose()
+            self.get(name)
+                .map(|v| v.parse::<Date>().map_err(|_| UiError::bad(name, format!("`{v}` is not a date (YYYY-MM-DD)"))))
+                .transpose()
         };
         let time = |name: &str| -> Result<Option<Instant>, UiError> {
             self.get(name).map(|v| parse_user_time(v, tz).map_err(|e| UiError::bad(name, e))).transpose()
@@ -130,7 +132,9 @@ mod tests {
 
     #[test]
     fn empty_fields_mean_any_and_dates_are_inclusive() {
-        let f = Form::parse(Some("provider=tanma&source=&direction=inbound&agent=&from=2024-03-01&to=2024-03-07&text=%E9%80%80%E6%AC%BE"));
+        let f = Form::parse(Some(
+            "provider=tanma&source=&direction=inbound&agent=&from=2024-03-01&to=2024-03-07&text=%E9%80%80%E6%AC%BE",
+        ));
         let filter = f.filter(&tz(), Some(30)).unwrap();
         assert_eq!(filter.providers, [Provider::Tanma]);
         assert!(filter.sources.is_empty());

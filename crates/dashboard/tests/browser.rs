@@ -149,13 +149,17 @@ async fn browser_login_overview_filter_open_call_transcript() {
         b.js(&figure_js("answered-rate"), json!([])).await,
         json!(format!("{:.1}%", answered as f64 * 100.0 / calls as f64))
     );
-    let missed_q: String = Disposition::ALL
+    let missed_q: String =
+        Disposition::ALL.iter().filter(|d| !d.is_answered()).map(|d| format!("&disposition={}", d.as_str())).collect();
+    let missed =
+        api(&base, &format!("/v1/stats?by=provider&since={from}&until={until}&direction=inbound{missed_q}")).await;
+    let missed: u64 = missed["rows"]
+        .as_array()
+        .or_else(|| missed.as_array())
+        .unwrap()
         .iter()
-        .filter(|d| !d.is_answered())
-        .map(|d| format!("&disposition={}", d.as_str()))
-        .collect();
-    let missed = api(&base, &format!("/v1/stats?by=provider&since={from}&until={until}&direction=inbound{missed_q}")).await;
-    let missed: u64 = missed["rows"].as_array().or_else(|| missed.as_array()).unwrap().iter().map(|r| r["calls"].as_u64().unwrap()).sum();
+        .map(|r| r["calls"].as_u64().unwrap())
+        .sum();
     assert_eq!(b.js(&figure_js("missed-inbound"), json!([])).await, json!(thousands(missed)));
     shot(&b, "overview").await;
 

@@ -277,7 +277,12 @@ async fn overview_from_the_rollup_equals_overview_from_stats() {
             directions: vec![Direction::Inbound],
             ..CallFilter::default()
         },
-        CallFilter { since: Some(since), until: Some(until), dispositions: vec![Disposition::Busy], ..CallFilter::default() },
+        CallFilter {
+            since: Some(since),
+            until: Some(until),
+            dispositions: vec![Disposition::Busy],
+            ..CallFilter::default()
+        },
     ] {
         let fast = huadan_dashboard::overview(store.as_ref(), &filter, &tz).await.unwrap();
         let slow = huadan_dashboard::overview(&plain, &filter, &tz).await.unwrap();

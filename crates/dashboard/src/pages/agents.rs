@@ -32,7 +32,10 @@ pub(super) async fn render(host: &dyn DashboardHost, v: Viewer, form: &Form) -> 
         }
     }
 
-    let mut s = heading(lang.pick("坐席", "Agents"), lang.pick("同一坐席在各平台的通话合并统计", "Each agent across every vendor they appear in"));
+    let mut s = heading(
+        lang.pick("坐席", "Agents"),
+        lang.pick("同一坐席在各平台的通话合并统计", "Each agent across every vendor they appear in"),
+    );
     s.push_str(viewer_note(lang, v));
     s.push_str(&filter_bar(host, v, form, &filter, "agents", false).await?);
     let cols = [
@@ -48,11 +51,20 @@ pub(super) async fn render(host: &dyn DashboardHost, v: Viewer, form: &Form) -> 
     ];
     s.push_str(r#"<section class="panel flush"><table class="data sortable" id="agents-table"><thead><tr>"#);
     for (i, (label, kind)) in cols.iter().enumerate() {
-        let _ = write!(s, r#"<th data-kind="{kind}" data-col="{i}"{}>{}</th>"#, if i == 2 { r#" data-sorted="desc""# } else { "" }, esc(label));
+        let _ = write!(
+            s,
+            r#"<th data-kind="{kind}" data-col="{i}"{}>{}</th>"#,
+            if i == 2 { r#" data-sorted="desc""# } else { "" },
+            esc(label)
+        );
     }
     s.push_str("</tr></thead><tbody>");
     if rows.is_empty() {
-        let _ = write!(s, r#"<tr><td colspan="9" class="empty">{}</td></tr>"#, lang.pick("该时段没有通话", "No calls in this period"));
+        let _ = write!(
+            s,
+            r#"<tr><td colspan="9" class="empty">{}</td></tr>"#,
+            lang.pick("该时段没有通话", "No calls in this period")
+        );
     }
     for r in &rows {
         let no_agent = r.key == NO_AGENT;
@@ -66,7 +78,9 @@ pub(super) async fn render(host: &dyn DashboardHost, v: Viewer, form: &Form) -> 
             .map(|ps| {
                 let mut ps = ps.clone();
                 ps.sort();
-                ps.iter().map(|p| format!(r#"<span class="chip p-{}">{}</span>"#, p.as_str(), esc(lang.provider(*p)))).collect()
+                ps.iter()
+                    .map(|p| format!(r#"<span class="chip p-{}">{}</span>"#, p.as_str(), esc(lang.provider(*p))))
+                    .collect()
             })
             .unwrap_or_default();
         let aht = if r.answered > 0 { r.talk_seconds_total / r.answered as i64 } else { 0 };

@@ -17,7 +17,9 @@ pub(crate) const PAGE: usize = 50;
 
 pub(crate) fn party(lang: Lang, p: &Party) -> String {
     match (&p.number, &p.name, &p.user_id) {
-        (Some(n), Some(name), _) => format!(r#"<span class="num">{}</span> <span class="muted">{}</span>"#, esc(n), esc(name)),
+        (Some(n), Some(name), _) => {
+            format!(r#"<span class="num">{}</span> <span class="muted">{}</span>"#, esc(n), esc(name))
+        }
         (Some(n), None, _) => format!(r#"<span class="num">{}</span>"#, esc(n)),
         (None, Some(name), _) => esc(name),
         (None, None, Some(id)) => format!(r#"<span class="muted">{}</span>"#, esc(id)),
@@ -27,7 +29,11 @@ pub(crate) fn party(lang: Lang, p: &Party) -> String {
 
 pub(crate) fn disposition_badge(lang: Lang, r: &CallRecord) -> String {
     let class = if r.disposition.is_answered() { "ok" } else { "bad" };
-    format!(r#"<span class="badge {class}" title="{}">{}</span>"#, esc(&r.disposition_detail), esc(lang.disposition(r.disposition)))
+    format!(
+        r#"<span class="badge {class}" title="{}">{}</span>"#,
+        esc(&r.disposition_detail),
+        esc(lang.disposition(r.disposition))
+    )
 }
 
 pub(super) async fn render(host: &dyn DashboardHost, v: Viewer, form: &Form) -> Result<String, UiError> {
@@ -45,10 +51,13 @@ pub(super) async fn render(host: &dyn DashboardHost, v: Viewer, form: &Form) -> 
         page.items.iter_mut().for_each(CallRecord::mask_numbers);
     }
 
-    let mut s = heading(lang.pick("通话记录", "Calls"), &match lang {
-        Lang::Zh => format!("共 {} 条，按时间倒序", thousands(total)),
-        Lang::En => format!("{} calls, newest first", thousands(total)),
-    });
+    let mut s = heading(
+        lang.pick("通话记录", "Calls"),
+        &match lang {
+            Lang::Zh => format!("共 {} 条，按时间倒序", thousands(total)),
+            Lang::En => format!("{} calls, newest first", thousands(total)),
+        },
+    );
     s.push_str(viewer_note(lang, v));
     s.push_str(&filter_bar(host, v, form, &filter, "calls", true).await?);
     s.push_str(r#"<section class="panel flush"><table class="data" id="calls-table"><thead><tr>"#);
@@ -67,7 +76,11 @@ pub(super) async fn render(host: &dyn DashboardHost, v: Viewer, form: &Form) -> 
     }
     s.push_str("</tr></thead><tbody>");
     if page.items.is_empty() {
-        let _ = write!(s, r#"<tr><td colspan="9" class="empty">{}</td></tr>"#, lang.pick("没有符合条件的通话", "No calls match"));
+        let _ = write!(
+            s,
+            r#"<tr><td colspan="9" class="empty">{}</td></tr>"#,
+            lang.pick("没有符合条件的通话", "No calls match")
+        );
     }
     for r in &page.items {
         let agent = r.agent.as_ref().and_then(|a| a.name.clone().or_else(|| a.id.clone())).unwrap_or_default();
@@ -105,7 +118,12 @@ pub(super) async fn render(host: &dyn DashboardHost, v: Viewer, form: &Form) -> 
     if let Some(next) = &page.next_cursor {
         let mut q = form_urlencoded::Serializer::new(base.clone());
         q.append_pair("cursor", next);
-        let _ = write!(s, r##"<a class="button" id="next-page" href="#/calls?{}">{}</a>"##, esc(&q.finish()), lang.pick("下一页 →", "Next →"));
+        let _ = write!(
+            s,
+            r##"<a class="button" id="next-page" href="#/calls?{}">{}</a>"##,
+            esc(&q.finish()),
+            lang.pick("下一页 →", "Next →")
+        );
     }
     s.push_str("</nav>");
     Ok(s)

@@ -63,7 +63,18 @@ fn fields(lang: Lang, r: &CallRecord, tz: &TimeZone) -> String {
         (lang.pick("方向", "Direction"), esc(lang.direction(r.direction))),
         (lang.pick("主叫", "Caller"), party(lang, &r.caller)),
         (lang.pick("被叫", "Callee"), party(lang, &r.callee)),
-        (lang.pick("坐席", "Agent"), agent.map(|a| format!("{} {}", opt(&a.name), a.id.as_deref().map(|i| format!(r#"<span class="id">{}</span>"#, esc(i))).unwrap_or_default())).unwrap_or_else(|| "—".into())),
+        (
+            lang.pick("坐席", "Agent"),
+            agent
+                .map(|a| {
+                    format!(
+                        "{} {}",
+                        opt(&a.name),
+                        a.id.as_deref().map(|i| format!(r#"<span class="id">{}</span>"#, esc(i))).unwrap_or_default()
+                    )
+                })
+                .unwrap_or_else(|| "—".into()),
+        ),
         (lang.pick("坐席电话", "Agent phone"), agent.map(|a| opt(&a.phone)).unwrap_or_else(|| "—".into())),
         (lang.pick("坐席邮箱", "Agent email"), agent.map(|a| opt(&a.email)).unwrap_or_else(|| "—".into())),
         (lang.pick("工号", "Staff number"), agent.map(|a| opt(&a.staff_number)).unwrap_or_else(|| "—".into())),
@@ -117,7 +128,8 @@ fn timeline(lang: Lang, r: &CallRecord, tz: &TimeZone) -> String {
     } else {
         r.participants.clone()
     };
-    let start = legs.iter().filter_map(|p| p.ringing_at.or(p.answered_at)).chain([r.started_at]).min().unwrap_or(r.started_at);
+    let start =
+        legs.iter().filter_map(|p| p.ringing_at.or(p.answered_at)).chain([r.started_at]).min().unwrap_or(r.started_at);
     let end = legs
         .iter()
         .filter_map(|p| p.ended_at)
@@ -126,7 +138,8 @@ fn timeline(lang: Lang, r: &CallRecord, tz: &TimeZone) -> String {
         .unwrap_or(start)
         .max(start + jiff::SignedDuration::from_secs(1));
     let span = ((end.as_millisecond() - start.as_millisecond()) as f64 / 1000.0).max(1.0);
-    let pos = |t: Instant| (((t.as_millisecond() - start.as_millisecond()) as f64 / 1000.0) / span * 100.0).clamp(0.0, 100.0);
+    let pos =
+        |t: Instant| (((t.as_millisecond() - start.as_millisecond()) as f64 / 1000.0) / span * 100.0).clamp(0.0, 100.0);
     let mut s = format!(
         r#"<section class="panel"><h2>{}</h2><div class="timeline"><div class="tl-axis"><span>{}</span><span>{}</span></div>"#,
         lang.pick("通话过程", "Legs"),
@@ -140,20 +153,43 @@ fn timeline(lang: Lang, r: &CallRecord, tz: &TimeZone) -> String {
         let mut bar = String::new();
         match p.answered_at {
             Some(a) => {
-                let _ = write!(bar, r#"<i class="ring" style="left:{:.2}%;width:{:.2}%"></i>"#, pos(ring), (pos(a) - pos(ring)).max(0.3));
-                let _ = write!(bar, r#"<i class="talk" style="left:{:.2}%;width:{:.2}%"></i>"#, pos(a), (pos(stop) - pos(a)).max(0.3));
+                let _ = write!(
+                    bar,
+                    r#"<i class="ring" style="left:{:.2}%;width:{:.2}%"></i>"#,
+                    pos(ring),
+                    (pos(a) - pos(ring)).max(0.3)
+                );
+                let _ = write!(
+                    bar,
+                    r#"<i class="talk" style="left:{:.2}%;width:{:.2}%"></i>"#,
+                    pos(a),
+                    (pos(stop) - pos(a)).max(0.3)
+                );
             }
             None => {
-                let _ = write!(bar, r#"<i class="ring missed" style="left:{:.2}%;width:{:.2}%"></i>"#, pos(ring), (pos(stop) - pos(ring)).max(0.3));
+                let _ = write!(
+                    bar,
+                    r#"<i class="ring missed" style="left:{:.2}%;width:{:.2}%"></i>"#,
+                    pos(ring),
+                    (pos(stop) - pos(ring)).max(0.3)
+                );
             }
         }
         let mut notes = Vec::new();
-        notes.push(format!("{} {}", lang.pick("振铃", "ring"), p.ringing_at.map(|t| clock(t, tz)).unwrap_or_else(|| "—".into())));
+        notes.push(format!(
+            "{} {}",
+            lang.pick("振铃", "ring"),
+            p.ringing_at.map(|t| clock(t, tz)).unwrap_or_else(|| "—".into())
+        ));
         notes.push(match p.answered_at {
             Some(t) => format!("{} {}", lang.pick("接通", "answer"), clock(t, tz)),
             None => lang.pick("未接通", "not answered").to_string(),
         });
-        notes.push(format!("{} {}", lang.pick("结束", "end"), p.ended_at.map(|t| clock(t, tz)).unwrap_or_else(|| "—".into())));
+        notes.push(format!(
+            "{} {}",
+            lang.pick("结束", "end"),
+            p.ended_at.map(|t| clock(t, tz)).unwrap_or_else(|| "—".into())
+        ));
         if let Some(from) = &p.transfer_from {
             notes.push(format!("{} {from}", lang.pick("转接自", "transferred from")));
         }
@@ -180,7 +216,9 @@ fn recordings(lang: Lang, r: &CallRecord, tz: &TimeZone) -> String {
     for (i, rec) in r.recordings.iter().enumerate() {
         let expires = rec
             .expires_at
-            .map(|t| format!(r#"<span class="muted">{} {}</span>"#, lang.pick("链接有效期至", "link expires"), time(t, tz)))
+            .map(|t| {
+                format!(r#"<span class="muted">{} {}</span>"#, lang.pick("链接有效期至", "link expires"), time(t, tz))
+            })
             .unwrap_or_default();
         let _ = write!(
             s,

@@ -43,21 +43,33 @@ pub(crate) async fn whoami(State(host): Host, headers: HeaderMap) -> Result<Resp
 }
 
 /// `GET /ui/overview`.
-pub(crate) async fn overview_page(State(host): Host, headers: HeaderMap, RawQuery(q): RawQuery) -> Result<Response, UiError> {
+pub(crate) async fn overview_page(
+    State(host): Host,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, UiError> {
     let v = caller(host.as_ref(), &headers)?;
     let form = Form::parse(q.as_deref());
     overview::render(host.as_ref(), v, &form).await.map(fragment)
 }
 
 /// `GET /ui/agents`.
-pub(crate) async fn agents_page(State(host): Host, headers: HeaderMap, RawQuery(q): RawQuery) -> Result<Response, UiError> {
+pub(crate) async fn agents_page(
+    State(host): Host,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, UiError> {
     let v = caller(host.as_ref(), &headers)?;
     let form = Form::parse(q.as_deref());
     agents::render(host.as_ref(), v, &form).await.map(fragment)
 }
 
 /// `GET /ui/calls`.
-pub(crate) async fn calls_page(State(host): Host, headers: HeaderMap, RawQuery(q): RawQuery) -> Result<Response, UiError> {
+pub(crate) async fn calls_page(
+    State(host): Host,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, UiError> {
     let v = caller(host.as_ref(), &headers)?;
     let form = Form::parse(q.as_deref());
     calls::render(host.as_ref(), v, &form).await.map(fragment)
@@ -76,7 +88,11 @@ pub(crate) async fn call_page(
 }
 
 /// `GET /ui/sources`.
-pub(crate) async fn sources_page(State(host): Host, headers: HeaderMap, RawQuery(q): RawQuery) -> Result<Response, UiError> {
+pub(crate) async fn sources_page(
+    State(host): Host,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, UiError> {
     let v = caller(host.as_ref(), &headers)?;
     let form = Form::parse(q.as_deref());
     sources::render(host.as_ref(), v, &form).await.map(fragment)
@@ -151,7 +167,11 @@ async fn filter_bar(
         s.push_str(&select(
             "direction",
             lang.pick("方向", "Direction"),
-            options(form.get("direction"), any, Direction::ALL.iter().map(|d| (d.as_str(), lang.direction(*d).to_string()))),
+            options(
+                form.get("direction"),
+                any,
+                Direction::ALL.iter().map(|d| (d.as_str(), lang.direction(*d).to_string())),
+            ),
         ));
         s.push_str(&select(
             "disposition",
@@ -162,11 +182,29 @@ async fn filter_bar(
                 Disposition::ALL.iter().map(|d| (d.as_str(), lang.disposition(*d).to_string())),
             ),
         ));
-        s.push_str(&input("agent", lang.pick("坐席", "Agent"), "text", form.get("agent"), lang.pick("工号或姓名", "id or name")));
+        s.push_str(&input(
+            "agent",
+            lang.pick("坐席", "Agent"),
+            "text",
+            form.get("agent"),
+            lang.pick("工号或姓名", "id or name"),
+        ));
         if !v.masks_numbers() {
-            s.push_str(&input("number", lang.pick("号码", "Number"), "search", form.get("number"), lang.pick("号码片段", "part of a number")));
+            s.push_str(&input(
+                "number",
+                lang.pick("号码", "Number"),
+                "search",
+                form.get("number"),
+                lang.pick("号码片段", "part of a number"),
+            ));
         }
-        s.push_str(&input("text", lang.pick("通话内容", "Transcript"), "search", form.get("text"), lang.pick("转写文本关键词", "words said")));
+        s.push_str(&input(
+            "text",
+            lang.pick("通话内容", "Transcript"),
+            "search",
+            form.get("text"),
+            lang.pick("转写文本关键词", "words said"),
+        ));
     }
     let _ = write!(
         s,

@@ -35,8 +35,18 @@ pub(super) async fn render(host: &dyn DashboardHost, v: Viewer, form: &Form) -> 
             format!("{} {}", lang.pick("已接通", "answered"), thousands(o.answered)),
         ),
         ("talk-total", lang.pick("通话总时长", "Talk time"), duration(lang, o.talk_seconds_total), String::new()),
-        ("talk-mean", lang.pick("平均通话时长", "Average talk time"), avg, lang.pick("按已接通通话计", "per answered call").to_string()),
-        ("missed-inbound", lang.pick("未接来电", "Missed inbound"), thousands(o.missed_inbound), lang.pick("呼入未接通", "inbound, not answered").to_string()),
+        (
+            "talk-mean",
+            lang.pick("平均通话时长", "Average talk time"),
+            avg,
+            lang.pick("按已接通通话计", "per answered call").to_string(),
+        ),
+        (
+            "missed-inbound",
+            lang.pick("未接来电", "Missed inbound"),
+            thousands(o.missed_inbound),
+            lang.pick("呼入未接通", "inbound, not answered").to_string(),
+        ),
     ];
     s.push_str(r#"<section class="cards">"#);
     for (id, label, value, note) in cards {
@@ -59,7 +69,8 @@ pub(super) async fn render(host: &dyn DashboardHost, v: Viewer, form: &Form) -> 
         .collect();
     let mut legend = String::from(r#"<div class="legend">"#);
     for (i, name) in names.iter().enumerate() {
-        let _ = write!(legend, r#"<span><i style="background:{}"></i>{}</span>"#, charts::PROVIDER_COLOURS[i], esc(name));
+        let _ =
+            write!(legend, r#"<span><i style="background:{}"></i>{}</span>"#, charts::PROVIDER_COLOURS[i], esc(name));
     }
     legend.push_str("</div>");
     let _ = write!(
@@ -84,7 +95,8 @@ pub(super) async fn render(host: &dyn DashboardHost, v: Viewer, form: &Form) -> 
 fn bound_period(f: &mut huadan_store::CallFilter, tz: &jiff::tz::TimeZone) -> Result<(), UiError> {
     let day = jiff::SignedDuration::from_hours(24);
     if f.until.is_none() {
-        let tomorrow = huadan_model::Instant::now().to_zoned(tz.clone()).date().tomorrow().map_err(|e| UiError::bad("to", e))?;
+        let tomorrow =
+            huadan_model::Instant::now().to_zoned(tz.clone()).date().tomorrow().map_err(|e| UiError::bad("to", e))?;
         f.until = Some(tomorrow.to_zoned(tz.clone()).map_err(|e| UiError::bad("to", e))?.timestamp());
     }
     if f.since.is_none() {

@@ -17,13 +17,25 @@ pub(crate) fn explain(lang: Lang, error: &str) -> &'static str {
     let e = error.to_ascii_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| e.contains(w));
     if has(&["401", "403", "auth", "credential", "secret", "signature", "token", "permission", "forbidden"]) {
-        lang.pick("厂商拒绝了登录凭证：请检查配置中的密钥或授权是否过期。", "The vendor refused the credentials: check the keys in the config and whether access has expired.")
+        lang.pick(
+            "厂商拒绝了登录凭证：请检查配置中的密钥或授权是否过期。",
+            "The vendor refused the credentials: check the keys in the config and whether access has expired.",
+        )
     } else if has(&["rate", "limit", "quota", "429", "too many"]) {
-        lang.pick("厂商限流或额度用尽：稍后会自动重试。", "The vendor is rate-limiting or the quota is used up: it will be retried later.")
+        lang.pick(
+            "厂商限流或额度用尽：稍后会自动重试。",
+            "The vendor is rate-limiting or the quota is used up: it will be retried later.",
+        )
     } else if has(&["timeout", "timed out", "connect", "dns", "network", "unreachable", "refused"]) {
-        lang.pick("连不上厂商接口：网络或厂商服务暂时不可用。", "Could not reach the vendor: the network or the vendor's service is down.")
+        lang.pick(
+            "连不上厂商接口：网络或厂商服务暂时不可用。",
+            "Could not reach the vendor: the network or the vendor's service is down.",
+        )
     } else if has(&["500", "502", "503", "504", "server error", "internal"]) {
-        lang.pick("厂商接口返回服务器错误：通常是临时故障，下次同步会重试。", "The vendor's server failed: usually temporary, the next sync retries.")
+        lang.pick(
+            "厂商接口返回服务器错误：通常是临时故障，下次同步会重试。",
+            "The vendor's server failed: usually temporary, the next sync retries.",
+        )
     } else {
         lang.pick("同步未完成：详情见下方原文。", "The sync did not finish: the details are below.")
     }
@@ -43,7 +55,8 @@ pub(super) async fn render(host: &dyn DashboardHost, v: Viewer, form: &Form) -> 
     rest.sort_by(|a, b| a.0.cmp(&b.0));
     rows.extend(rest.into_iter().map(|(n, st)| (n, None, Some(st))));
 
-    let mut s = heading(lang.pick("数据源", "Sources"), lang.pick("各厂商账号的同步状态", "Sync state of each vendor account"));
+    let mut s =
+        heading(lang.pick("数据源", "Sources"), lang.pick("各厂商账号的同步状态", "Sync state of each vendor account"));
     s.push_str(viewer_note(lang, v));
     s.push_str(r#"<section class="sources">"#);
     if rows.is_empty() {

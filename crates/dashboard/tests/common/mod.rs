@@ -87,7 +87,8 @@ pub fn seed_records(days: i64, per_day: u64) -> Vec<CallRecord> {
         for _ in 0..count {
             n += 1;
             // Hours 8–20, peaking at 10 and 15.
-            let hour = [8, 9, 9, 10, 10, 10, 11, 11, 13, 14, 14, 15, 15, 15, 16, 16, 17, 18, 19, 20][rng.below(20) as usize];
+            let hour =
+                [8, 9, 9, 10, 10, 10, 11, 11, 13, 14, 14, 15, 15, 15, 16, 16, 17, 18, 19, 20][rng.below(20) as usize];
             let start = midnight + hour * 3600 + rng.below(3600) as i64;
             if start > Instant::now().as_second() - 60 {
                 continue;
@@ -101,7 +102,8 @@ pub fn seed_records(days: i64, per_day: u64) -> Vec<CallRecord> {
 
 fn record(rng: &mut Rng, n: u64, source: &str, provider: Provider, start: i64) -> CallRecord {
     let mut r = CallRecord::new(source, provider, &format!("{}-{n:06}", &source[..3]), secs(start));
-    r.direction = if provider == Provider::TencentAds || rng.below(10) < 6 { Direction::Inbound } else { Direction::Outbound };
+    r.direction =
+        if provider == Provider::TencentAds || rng.below(10) < 6 { Direction::Inbound } else { Direction::Outbound };
     r.disposition = match rng.below(20) {
         0..=14 => Disposition::Answered,
         15 | 16 => Disposition::NoAnswer,
@@ -113,7 +115,8 @@ fn record(rng: &mut Rng, n: u64, source: &str, provider: Provider, start: i64) -
     let (aid, aname) = AGENTS[rng.below(10) as usize];
     let customer = format!("1{}{:09}", [3, 5, 8][rng.below(3) as usize], rng.below(1_000_000_000));
     let line = format!("021-6{:07}", rng.below(10_000_000));
-    let (caller, callee) = if r.direction == Direction::Inbound { (customer.clone(), line) } else { (line, customer.clone()) };
+    let (caller, callee) =
+        if r.direction == Direction::Inbound { (customer.clone(), line) } else { (line, customer.clone()) };
     r.caller.number = Some(caller);
     r.callee.number = Some(callee);
     r.agent = Some(Agent {
@@ -252,11 +255,7 @@ impl DashboardHost for TestHost {
 }
 
 pub fn host(store: DynStore) -> Arc<dyn DashboardHost> {
-    Arc::new(TestHost {
-        store,
-        tz: tz(),
-        tokens: vec![(ADMIN.into(), Role::Admin), (VIEWER.into(), Role::Viewer)],
-    })
+    Arc::new(TestHost { store, tz: tz(), tokens: vec![(ADMIN.into(), Role::Admin), (VIEWER.into(), Role::Viewer)] })
 }
 
 /// Serve `app` on 127.0.0.1 (a free port); returns the base URL.

@@ -105,7 +105,8 @@ impl Browser {
             }
             let rect = self.call("GET", &self.s("/window/rect"), json!(null)).await;
             let (ow, oh) = (rect["width"].as_i64().unwrap_or(w), rect["height"].as_i64().unwrap_or(h));
-            self.call("POST", &self.s("/window/rect"), json!({ "width": ow + (w - iw), "height": oh + (h - ih) })).await;
+            self.call("POST", &self.s("/window/rect"), json!({ "width": ow + (w - iw), "height": oh + (h - ih) }))
+                .await;
         }
     }
 
@@ -161,7 +162,11 @@ impl Browser {
 
     pub async fn text(&self, css: &str) -> String {
         let e = self.find(css).await;
-        self.call("GET", &self.s(&format!("/element/{e}/text")), json!(null)).await.as_str().unwrap_or_default().to_string()
+        self.call("GET", &self.s(&format!("/element/{e}/text")), json!(null))
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// A PNG of the viewport.
