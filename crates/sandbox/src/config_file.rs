@@ -66,9 +66,10 @@ mod tests {
         let parsed: toml::Table = text.parse().unwrap();
         let sources = parsed["sources"].as_array().unwrap();
         assert_eq!(sources.len(), 2);
-        assert_eq!(sources[1]["name"].as_str(), Some("wecom"));
-        assert_eq!(sources[1]["corp_id"].as_str(), Some("ww\"x"));
-        assert_eq!(sources[0]["account_id"].as_integer(), Some(2045867));
+        let by_name = |n: &str| sources.iter().find(|s| s["name"].as_str() == Some(n)).unwrap();
+        assert_eq!(by_name("wecom")["corp_id"].as_str(), Some("ww\"x"));
+        assert_eq!(by_name("wecom")["kind"].as_str(), Some("wecom"));
+        assert_eq!(by_name("tencent-ads")["account_id"].as_integer(), Some(2045867));
         assert_eq!(parsed["sync"]["backfill_days"].as_integer(), Some(7));
     }
 }
