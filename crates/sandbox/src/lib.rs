@@ -159,10 +159,9 @@ impl Sandbox {
             let fake = huadan_vendors::fake(provider, ctx);
             let stats_counters = counters.clone();
             let stats_faults = faults.clone();
-            let router = fake.router.route(
-                &format!("{}/{{key}}", huadan_fakekit::SANDBOX_RECORDINGS_PATH),
-                recordings::route(audio_ctx),
-            );
+            let router = fake
+                .router
+                .route(&format!("{}/{{key}}", huadan_fakekit::SANDBOX_RECORDINGS_PATH), recordings::route(audio_ctx));
             let router = router.route(
                 STATS_PATH,
                 get(move || {
