@@ -46,8 +46,10 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, CliError> {
     let engine = huadan_sync::Engine::new(&config, store.clone())?;
 
     eprintln!("demo: syncing the last {} days of all five vendors into {}", args.days, args.db.display());
-    let report = engine.run(&huadan_sync::SyncOptions::default(), &huadan_sync::NoProgress).await;
-    print_summary(&report);
+    let progress = super::sync::Display::new();
+    let report = engine.run(&huadan_sync::SyncOptions::default(), &progress).await;
+    progress.clear();
+    super::sync::print_summary(&report);
 
     let tz = config.tz();
     let stats = store.stats(&CallFilter::default(), GroupBy::Provider, &tz).await?;
@@ -90,29 +92,6 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, CliError> {
         .map_err(|e| CliError::Runtime(e.into()))?;
     sandbox.shutdown().await;
     Ok(code)
-}
-
-/// One line per source: the run's counters.
-fn print_summary(report: &huadan_sync::SyncReport) {
-    println!(
-        "{:<14} {:<7} {:>9} {:>9} {:>9} {:>9} {:>8}",
-        "source", "status", "fetched", "new", "updated", "requests", "time"
-    );
-    for s in &report.sources {
-        println!(
-            "{:<14} {:<7} {:>9} {:>9} {:>9} {:>9} {:>7.1}s",
-            s.source,
-            if s.ok { "ok" } else { "FAILED" },
-            s.fetched,
-            s.inserted,
-            s.updated,
-            s.requests,
-            s.elapsed.as_secs_f64()
-        );
-        if let Some(e) = &s.error {
-            println!("  └ {e}");
-        }
-    }
 }
 
 /// Remove the demo database and its WAL side files, so each run starts fresh.

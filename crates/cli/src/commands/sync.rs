@@ -89,7 +89,7 @@ pub async fn run(config: Option<&Path>, args: SyncArgs) -> Result<ExitCode, CliE
 }
 
 /// Progress bars on a TTY, log lines otherwise.
-struct Display {
+pub(crate) struct Display {
     bars: Option<MultiProgress>,
     sources: Mutex<HashMap<String, SourceProgress>>,
 }
@@ -104,14 +104,14 @@ struct SourceProgress {
 }
 
 impl Display {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let bars = std::io::stderr()
             .is_terminal()
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8)));
         Display { bars, sources: Mutex::new(HashMap::new()) }
     }
 
-    fn clear(&self) {
+    pub(crate) fn clear(&self) {
         if let Some(m) = &self.bars {
             let _ = m.clear();
         }
@@ -188,7 +188,7 @@ impl Progress for Display {
 }
 
 /// The summary table, one row per source.
-fn print_summary(report: &SyncReport) {
+pub(crate) fn print_summary(report: &SyncReport) {
     println!(
         "{:<16} {:<12} {:<6} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7} {:>8}",
         "SOURCE", "PROVIDER", "STATUS", "FETCHED", "NEW", "UPDATED", "REQUESTS", "RETRIES", "ERRORS", "TIME"
