@@ -2,7 +2,7 @@
 
 use crate::content::Encoded;
 use crate::{StoreError, SyncState, WriteStats};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, ToSql, TransactionBehavior, params};
 
 fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Db(e.to_string())
@@ -52,23 +52,7 @@ pub(crate) fn commit(
         for r in records {
             // Most records of a sync are new: try the insert first; only on a conflict
             // look the row up and compare hashes.
-            let inserted = insert
-                .execute(params![
-                    r.id,
-                    r.source,
-                    r.provider,
-                    r.started_ms,
-                    r.direction,
-                    r.disposition,
-                    r.agent_id,
-                    r.agent_name,
-                    r.caller_number,
-                    r.callee_number,
-                    r.talk_seconds,
-                    &r.hash[..],
-                    now_ms
-                ])
-                .map_err(|e| record_error(&r.id, e))?;
+            let inserted = insert.execute(&row_params(&r.id, r, &now_ms)[..]).map_err(|e| record_error(&r.id, e))?;
             let seq = if inserted == 1 {
                 stats.inserted += 1;
                 tx.last_insert_rowid()
@@ -79,23 +63,7 @@ pub(crate) fn commit(
                     stats.unchanged += 1;
                     continue;
                 }
-                update
-                    .execute(params![
-                        seq,
-                        r.source,
-                        r.provider,
-                        r.started_ms,
-                        r.direction,
-                        r.disposition,
-                        r.agent_id,
-                        r.agent_name,
-                        r.caller_number,
-                        r.callee_number,
-                        r.talk_seconds,
-                        &r.hash[..],
-                        now_ms
-                    ])
-                    .map_err(|e| record_error(&r.id, e))?;
+                update.execute(&row_params(&seq, r, &now_ms)[..]).map_err(|e| record_error(&r.id, e))?;
                 let old: Option<String> = old_text.query_row([seq], |row| row.get(0)).optional().map_err(db)?;
                 if let Some(old) = old {
                     fts_del.execute(params![seq, old]).map_err(db)?;
@@ -116,6 +84,26 @@ pub(crate) fn commit(
     }
     tx.commit().map_err(db)?;
     Ok(stats)
+}
+
+/// The 13 parameters shared by the insert (`?1` = id) and the update (`?1` = seq):
+/// one list, so the two statements can never bind columns in different orders.
+fn row_params<'a>(first: &'a dyn ToSql, r: &'a Encoded, now_ms: &'a i64) -> [&'a dyn ToSql; 13] {
+    [
+        first,
+        &r.source,
+        &r.provider,
+        &r.started_ms,
+        &r.direction,
+        &r.disposition,
+        &r.agent_id,
+        &r.agent_name,
+        &r.caller_number,
+        &r.callee_number,
+        &r.talk_seconds,
+        &r.hash,
+        now_ms,
+    ]
 }
 
 fn record_error(id: &str, e: rusqlite::Error) -> StoreError {
