@@ -83,6 +83,14 @@ pub struct SyncArgs {
     /// Keep polling every sync.interval_seconds until SIGINT/SIGTERM.
     #[arg(long)]
     pub follow: bool,
+    /// On a shared (PostgreSQL) store: this worker's name in window leases
+    /// (default: hostname-pid-random).
+    #[arg(long, value_name = "NAME")]
+    pub worker_id: Option<String>,
+    /// On a shared (PostgreSQL) store: how long a window lease lasts without a heartbeat;
+    /// a killed worker's windows are taken over after this.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub lease_seconds: u64,
 }
 
 /// Filters shared by `calls`, `stats` and `export`.

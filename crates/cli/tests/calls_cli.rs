@@ -96,7 +96,7 @@ fn records() -> Vec<CallRecord> {
             status: TranscriptStatus::Done,
             sentences: vec![Sentence { begin_ms: 0, end_ms: 1000, channel: None, text: t.into() }],
         });
-        r.raw = serde_json::json!({ "id": id });
+        r.raw = serde_json::json!({ "id": id }).into();
         out.push(r);
     }
     out

@@ -18,7 +18,18 @@ fn rec(source: &str, n: u32) -> CallRecord {
     let at = huadan_model::Instant::from_second(1_709_251_200 + i64::from(n) * 37).unwrap();
     let mut r = CallRecord::new(source, Provider::Tanma, &format!("c{n:06}"), at);
     r.talk_seconds = Some(i64::from(n % 90));
-    r.raw = serde_json::json!({ "n": n, "备注": "回访" });
+    r.raw = serde_json::json!({ "n": n, "备注": "回访" }).into();
+    if n == 777 {
+        r.transcript = Some(huadan_model::Transcript {
+            status: huadan_model::TranscriptStatus::Done,
+            sentences: vec![huadan_model::Sentence {
+                begin_ms: 0,
+                end_ms: 900,
+                channel: Some("0".into()),
+                text: "我想申请退款".into(),
+            }],
+        });
+    }
     r
 }
 
@@ -101,6 +112,9 @@ async fn copy_from_sqlite_to_postgres_is_complete_verified_and_resumable() {
     let mut b = dst.call("ads:c000777").await.unwrap().unwrap();
     (a.synced_at, b.synced_at) = (None, None);
     assert_eq!(a, b, "records arrive whole");
+    assert!(b.transcript.is_some());
+    let search = CallFilter { text: Some("申请退款".into()), ..CallFilter::default() };
+    assert_eq!(dst.count(&search).await.unwrap(), 1, "transcripts arrive searchable");
 
     // Interrupted after the first 3 pages: the next run continues from there.
     let page3 = {
@@ -129,6 +143,74 @@ async fn copy_from_sqlite_to_postgres_is_complete_verified_and_resumable() {
     assert!(!ok);
     assert!(stdout.contains("MISMATCH"), "{stdout}");
     assert!(stderr.contains("record counts differ") && stderr.contains("ccc (346 → 347)"), "{stderr}");
+}
+
+#[tokio::test]
+async fn copy_killed_mid_way_resumes_where_it_stopped() {
+    let Some(url) = pg_url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("src.db");
+    let src = SqliteStore::open(&db).await.unwrap();
+    // Enough pages (1,000 of 20) that the kill lands long before the copy could finish.
+    let total = 20_000u32;
+    let records: Vec<_> = (0..total).map(|i| rec("ads", i)).collect();
+    for chunk in records.chunks(1000) {
+        src.commit(Batch { source: "ads".into(), records: chunk.to_vec(), state: None }).await.unwrap();
+    }
+    let schema = Schema { url: url.clone(), name: format!("copykill_{}", std::process::id()) };
+    drop(PgStore::open_in_schema(&url, &schema.name).await.unwrap());
+    let from = format!("sqlite://{}", db.display());
+    let to = schema.store_url();
+    let dst = PgStore::open(&to).await.unwrap();
+    let key = format!("copy-position:{from}");
+
+    // Small pages; SIGKILL as soon as the copy has saved a position part-way.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_huadan"))
+        .args(["copy", "--from", &from, "--to", &to, "--page", "20"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut saved = None;
+    for _ in 0..6000 {
+        if let Some(p) = dst.meta(&key).await.unwrap().filter(|p| p != "done") {
+            saved = Some(p);
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(saved.is_some(), "the copy saved a position before it was killed");
+    let at_kill = dst.count(&CallFilter::default()).await.unwrap();
+    assert!(at_kill < u64::from(total), "killed part-way ({at_kill} of {total} copied)");
+
+    // The next run resumes from the saved position (never from the top), sends at most
+    // what was left, and ends complete and verified.
+    let position = dst.meta(&key).await.unwrap().unwrap();
+    assert_ne!(position, "done");
+    let left = {
+        let mut n = 0usize;
+        let mut cursor = Some(position);
+        while let Some(c) = cursor {
+            let page =
+                src.calls(&CallQuery { filter: CallFilter::default(), limit: 500, cursor: Some(c) }).await.unwrap();
+            n += page.items.len();
+            cursor = page.next_cursor;
+        }
+        n
+    };
+    assert!(left < total as usize);
+    let (ok, stdout, stderr) = copy(&from, &to, &["--page", "20"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stderr.contains("resuming"), "{stderr}");
+    assert!(stdout.contains(&format!("copied {left} records")), "only what was left ({left}): {stdout}");
+    assert!(!stdout.contains("MISMATCH"), "{stdout}");
+    assert_eq!(dst.count(&CallFilter::default()).await.unwrap(), u64::from(total));
+    assert_eq!(dst.meta(&key).await.unwrap().as_deref(), Some("done"));
 }
 
 #[test]

@@ -26,7 +26,7 @@ fn seed(dir: &Path) -> PathBuf {
                     r.talk_seconds = Some(i * 10);
                     r.caller.number = Some(format!("1381234{i:04}"));
                     r.remark = Some("备注, with comma".into());
-                    r.raw = serde_json::json!({ "i": i });
+                    r.raw = serde_json::json!({ "i": i }).into();
                     r
                 })
                 .collect();

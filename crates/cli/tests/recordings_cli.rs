@@ -1,6 +1,8 @@
 //! `huadan recordings fetch` / `status` as a process, over a seeded store and a recording
 //! host on 127.0.0.1.
 
+mod support;
+
 use huadan_model::{CallRecord, Provider, Recording};
 use huadan_recordings::audio::sine_wav;
 use huadan_store::{Batch, SqliteStore, Store};
@@ -124,38 +126,12 @@ fn recordings_fetch_archives_and_status_counts() {
 /// HTTP 500s on: every recording link the sandbox handed out ends archived, as MP3.
 #[test]
 fn recordings_fetch_from_the_sandbox_with_faults() {
-    use std::io::BufRead;
-    use std::process::Stdio;
-    use std::time::Duration;
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("huadan.toml");
-    let mut sandbox = Command::new(env!("CARGO_BIN_EXE_huadan"))
-        .args(["sandbox", "--base-port", "0", "--seed", "5", "--days", "2", "--calls-per-day", "15"])
-        .args(["--faults", "http500=0.15", "--write-config"])
-        .arg(&cfg)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut line = String::new();
-    std::io::BufReader::new(sandbox.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let _guard = Kill(sandbox);
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !cfg.exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(100));
-    let archive = dir.path().join("archive");
+    let sb = support::Sandbox::start(5, 2, 15, &["--faults", "http500=0.15"]);
+    let (dir, cfg) = (sb.dir(), sb.dir().join("huadan.toml"));
+    let archive = dir.join("archive");
     let text = std::fs::read_to_string(&cfg).unwrap().replace(
         "[store]\nurl = \"sqlite://huadan.db\"",
-        &format!("[store]\nurl = \"sqlite://{}\"", dir.path().join("h.db").display()),
+        &format!("[store]\nurl = \"sqlite://{}\"", dir.join("h.db").display()),
     );
     assert!(text.contains("h.db"), "the store points into the temp dir");
     let text = format!(
@@ -164,9 +140,9 @@ fn recordings_fetch_from_the_sandbox_with_faults() {
     );
     std::fs::write(&cfg, text).unwrap();
 
-    let sync = run(dir.path(), &["sync", "--source", "tencent-ads"]);
+    let sync = run(dir, &["sync", "--source", "tencent-ads"]);
     assert!(sync.status.success(), "{}", String::from_utf8_lossy(&sync.stderr));
-    let calls = run(dir.path(), &["calls", "--source", "tencent-ads", "--format", "jsonl", "--limit", "100000"]);
+    let calls = run(dir, &["calls", "--source", "tencent-ads", "--format", "jsonl", "--limit", "100000"]);
     let urls: Vec<String> = String::from_utf8_lossy(&calls.stdout)
         .lines()
         .flat_map(|l| {
@@ -182,9 +158,9 @@ fn recordings_fetch_from_the_sandbox_with_faults() {
     assert!(urls.len() >= 5, "the sandbox handed out recordings: {}", urls.len());
     assert!(urls.iter().all(|u| u.contains("/_huadan/sandbox/recordings/") && u.contains("expires=")), "{urls:?}");
 
-    let out = run(dir.path(), &["recordings", "fetch"]);
+    let out = run(dir, &["recordings", "fetch"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let status = run(dir.path(), &["recordings", "status", "--format", "json"]);
+    let status = run(dir, &["recordings", "status", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(v["archived"], urls.len(), "{v}");
     assert_eq!((v["pending"].as_u64(), v["failed"].as_u64(), v["expired"].as_u64()), (Some(0), Some(0), Some(0)));

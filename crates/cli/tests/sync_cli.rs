@@ -2,77 +2,23 @@
 //! a full backfill stores exactly the sandbox's dataset, a second run adds nothing, and
 //! with faults on (HTTP 500, timeouts, rate limits, expired tokens) it is still exact.
 
+mod support;
+
 use huadan_config::Config;
-use huadan_fakekit::{Clock, Dataset, DatasetSpec};
-use huadan_model::Instant;
 use huadan_store::CallFilter;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::Duration;
+use support::{Sandbox, huadan, wait_bounded};
 
-fn huadan() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_huadan"))
-}
-
-/// A running `huadan sandbox` whose config was written into a temp dir.
-struct Sandbox {
-    child: Child,
-    dir: tempfile::TempDir,
-    spec: DatasetSpec,
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// The sandbox these tests use: seed 11, `faults` on, `extra_source_keys` added to every
+/// `[[sources]]` entry of its config.
+fn start(days: u32, calls_per_day: u32, faults: &str, extra_source_keys: &str) -> Sandbox {
+    let sb = Sandbox::start(11, days, calls_per_day, &["--faults", faults]);
+    if !extra_source_keys.is_empty() {
+        sb.edit_config(|t| t.replace("[[sources]]\n", &format!("[[sources]]\n{extra_source_keys}\n")));
     }
-}
-
-impl Sandbox {
-    fn start(days: u32, calls_per_day: u32, faults: &str, extra_source_keys: &str) -> Sandbox {
-        let dir = tempfile::tempdir().unwrap();
-        let cfg = dir.path().join("huadan.toml");
-        let mut child = huadan()
-            .args(["sandbox", "--base-port", "0", "--seed", "11", "--days", &days.to_string()])
-            .args(["--calls-per-day", &calls_per_day.to_string(), "--faults", faults, "--write-config"])
-            .arg(&cfg)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        assert!(line.starts_with('{'), "sandbox start line: {line}");
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while !cfg.exists() && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-        if !extra_source_keys.is_empty() {
-            let text = std::fs::read_to_string(&cfg).unwrap();
-            let text = text.replace("[[sources]]\n", &format!("[[sources]]\n{extra_source_keys}\n"));
-            std::fs::write(&cfg, text).unwrap();
-        }
-        let spec = DatasetSpec { seed: 11, days, calls_per_day, late: 0.0, update: 0.0 };
-        Sandbox { child, dir, spec }
-    }
-
-    fn dir(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn config(&self) -> Config {
-        Config::load(&self.dir().join("huadan.toml")).unwrap()
-    }
-
-    /// The dataset as the sandbox serves it, and whole GMT+8 days from its origin to
-    /// today's midnight (day-aligned, so that whole-day vendors return no extras).
-    fn expectation(&self) -> (Dataset, Instant, Instant) {
-        let d = Dataset::new(self.spec, Clock::real());
-        let until = d.origin() + jiff::SignedDuration::from_hours(24 * self.spec.days as i64);
-        (d.clone(), d.origin(), until)
-    }
+    sb
 }
 
 fn sync(dir: &Path, args: &[&str]) -> Output {
@@ -85,17 +31,8 @@ fn sync(dir: &Path, args: &[&str]) -> Output {
         .spawn()
         .unwrap();
     // Bounded: a sync that hangs fails the test instead of blocking it.
-    let deadline = std::time::Instant::now() + Duration::from_secs(240);
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("huadan sync did not finish within 240 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_bounded(&mut child, Duration::from_secs(240), "huadan sync");
+    child.wait_with_output().unwrap()
 }
 
 /// Summary rows: source → (fetched, new, updated).
@@ -152,7 +89,7 @@ fn rt() -> tokio::runtime::Runtime {
 
 #[test]
 fn sandbox_full_backfill_is_exact_and_second_run_adds_nothing() {
-    let sb = Sandbox::start(3, 400, "", "");
+    let sb = start(3, 400, "", "");
     let (since, until) = since_until(&sb);
     let out = sync(sb.dir(), &["--since", &since, "--until", &until]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -179,8 +116,7 @@ fn sandbox_full_backfill_is_exact_and_second_run_adds_nothing() {
 #[test]
 fn sandbox_sync_with_faults_is_still_exact() {
     // Short request timeouts so that the sandbox's stalls are seen as timeouts quickly.
-    let sb =
-        Sandbox::start(3, 1500, "http500=0.05,timeout=0.02,ratelimit=0.05,token_expiry=0.01", "timeout_seconds = 2");
+    let sb = start(3, 1500, "http500=0.05,timeout=0.02,ratelimit=0.05,token_expiry=0.01", "timeout_seconds = 2");
     let (since, until) = since_until(&sb);
     let out = sync(sb.dir(), &["--since", &since, "--until", &until]);
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -202,7 +138,7 @@ fn sandbox_sync_with_faults_is_still_exact() {
 
 #[test]
 fn sync_unknown_source_is_a_usage_error() {
-    let sb = Sandbox::start(1, 50, "", "");
+    let sb = start(1, 50, "", "");
     let out = sync(sb.dir(), &["--source", "nope"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -213,7 +149,7 @@ fn sync_unknown_source_is_a_usage_error() {
 
 #[test]
 fn sync_of_one_failing_source_exits_1_and_the_others_still_sync() {
-    let sb = Sandbox::start(1, 100, "", "");
+    let sb = start(1, 100, "", "");
     // Break one source's secret: its vendor answers with its own auth error.
     let cfg = sb.dir().join("huadan.toml");
     let text = std::fs::read_to_string(&cfg).unwrap();
@@ -244,7 +180,7 @@ fn sync_of_one_failing_source_exits_1_and_the_others_still_sync() {
 
 #[test]
 fn doctor_reports_an_unreachable_endpoint() {
-    let sb = Sandbox::start(1, 50, "", "");
+    let sb = start(1, 50, "", "");
     let cfg = sb.dir().join("huadan.toml");
     let config = sb.config();
     let wecom = config.source("wecom").unwrap().endpoint.to_string();

@@ -12,11 +12,13 @@
 
 mod enums;
 mod phone;
+mod raw;
 mod record;
 pub mod time;
 
 pub use enums::{Direction, Disposition, DurationPrecision, HangupSide, ParseEnumError, Provider, TranscriptStatus};
 pub use phone::mask_number;
+pub use raw::RawJson;
 pub use record::{Agent, CallRecord, Participant, Party, Recording, Sentence, Transcript};
 
 /// The instant type used everywhere: a UTC timestamp (`jiff::Timestamp`), printed as

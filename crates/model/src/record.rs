@@ -3,7 +3,7 @@
 //! Every field is always serialised (absent values as `null`, lists as `[]`) so that
 //! consumers see one stable shape.
 
-use crate::{Direction, Disposition, DurationPrecision, HangupSide, Instant, Provider, TranscriptStatus};
+use crate::{Direction, Disposition, DurationPrecision, HangupSide, Instant, Provider, RawJson, TranscriptStatus};
 use serde::{Deserialize, Serialize};
 
 /// One end of a call: a phone number, a platform user, or both.
@@ -222,8 +222,8 @@ pub struct CallRecord {
     /// Caller location (province / city), where given.
     #[serde(default)]
     pub location: Option<String>,
-    /// The vendor's record exactly as received.
-    pub raw: serde_json::Value,
+    /// The vendor's record as received (compact JSON text; see [`RawJson`]).
+    pub raw: RawJson,
     /// When huadan last wrote this record (set by the store).
     #[serde(default)]
     pub synced_at: Option<Instant>,
@@ -265,7 +265,7 @@ impl CallRecord {
             satisfaction: None,
             ivr_keys: None,
             location: None,
-            raw: serde_json::Value::Null,
+            raw: RawJson::null(),
             synced_at: None,
         }
     }
@@ -303,7 +303,7 @@ impl CallRecord {
         for p in &mut self.participants {
             m(&mut p.number);
         }
-        self.raw = serde_json::Value::Null;
+        self.raw = RawJson::null();
     }
 }
 
@@ -347,7 +347,7 @@ mod tests {
                     begin_ms: i as i64 * 1000, end_ms: i as i64 * 1000 + 900, channel: Some("0".into()), text: t,
                 }).collect(),
             });
-            r.raw = serde_json::json!({"n": raw_n, "s": "原始"});
+            r.raw = RawJson::from_value(&serde_json::json!({"n": raw_n, "s": "原始"}));
             r
         }
     }
@@ -414,7 +414,7 @@ mod tests {
     fn masking_hides_numbers_and_raw() {
         let mut r = CallRecord::new("s", Provider::Tanma, "1", Instant::UNIX_EPOCH);
         r.caller.number = Some("13812348000".into());
-        r.raw = serde_json::json!({"phone": "13812348000"});
+        r.raw = RawJson::from_value(&serde_json::json!({"phone": "13812348000"}));
         r.mask_numbers();
         assert_eq!(r.caller.number.as_deref(), Some("138****8000"));
         assert!(r.raw.is_null());

@@ -19,6 +19,13 @@ use crate::storage::Archive;
 /// store sets the record's `recordings[n].archived_path`).
 pub type ArchivedHook = Arc<dyn Fn(Job, Fetched) -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
 
+/// A hook called with records just committed to the store (the shape of
+/// `huadan_sync::CommitHook`, without depending on the sync crate).
+pub type CommitHook = Arc<dyn Fn(&[CallRecord]) + Send + Sync>;
+
+/// While draining ([`Archiver::drain`]), a retry due later than this is left queued.
+pub const DRAIN_PATIENCE: Duration = Duration::from_secs(30);
+
 /// How long [`Archiver::run`] works.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RunOptions {
@@ -55,6 +62,8 @@ pub struct Archiver {
     pacer: Arc<HostPacer>,
     wake: Arc<Notify>,
     hook: Option<ArchivedHook>,
+    /// Set by [`Archiver::drain`]: finish once idle, and by this instant at the latest.
+    drain: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
 impl std::fmt::Debug for Archiver {
@@ -78,7 +87,50 @@ impl Archiver {
             client,
             wake: Arc::new(Notify::new()),
             hook: None,
+            drain: std::sync::Mutex::new(None),
         })
+    }
+
+    /// An archiver for `[recordings]` over the store at `store_url`: the queue file
+    /// ([`RecordingsConfig::queue_path`]), the archive, and a hook that writes each
+    /// object's key into the stored record ([`crate::store_hook`]).
+    pub fn open(
+        cfg: &RecordingsConfig,
+        store_url: &str,
+        store: huadan_store::DynStore,
+    ) -> Result<Arc<Archiver>, RecordingsError> {
+        let queue = Arc::new(Queue::open(&cfg.queue_path(store_url))?);
+        let archive = Archive::open(cfg)?;
+        Ok(Arc::new(Archiver::new(cfg.clone(), queue, archive)?.with_hook(crate::store_hook(store))))
+    }
+
+    /// A post-commit hook for the sync engine (`huadan_sync::EngineOptions::on_commit`):
+    /// queues the recordings of every committed record ([`Archiver::enqueue_records`])
+    /// and wakes the archiver. A queue failure is logged (the links are queued again by
+    /// the next sync that sees the record, or by `huadan recordings fetch`).
+    pub fn commit_hook(self: &Arc<Self>) -> CommitHook {
+        let me = self.clone();
+        Arc::new(move |records: &[CallRecord]| {
+            if let Err(e) = me.enqueue_records(records) {
+                tracing::warn!(error = %e, records = records.len(), "recordings of synced records not queued");
+            }
+        })
+    }
+
+    /// Make a running [`Archiver::run`] return once nothing is in flight and no pending
+    /// job comes due within [`DRAIN_PATIENCE`] (a link waiting out a longer backoff stays
+    /// queued for the next run), and within `within` at the latest (in-flight downloads
+    /// are then abandoned and stay queued); `Duration::ZERO` stops it now.
+    pub fn drain(&self, within: Duration) {
+        let at = tokio::time::Instant::now() + within;
+        let mut d = self.drain.lock().unwrap_or_else(|p| p.into_inner());
+        *d = Some(d.map_or(at, |old| old.min(at)));
+        drop(d);
+        self.wake.notify_one();
+    }
+
+    fn drain_deadline(&self) -> Option<tokio::time::Instant> {
+        *self.drain.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Call `hook` after each object is archived.
@@ -125,7 +177,8 @@ impl Archiver {
     }
 
     /// Queue the recordings of these records (see [`Archiver::plan`]) and wake the
-    /// archiver. Returns how many jobs were added or revived.
+    /// archiver; a recording already archived whose record lacks the path gets it
+    /// written back again. Returns how many jobs were added or revived.
     pub fn enqueue_records(&self, records: &[CallRecord]) -> Result<usize, RecordingsError> {
         let now = Timestamp::now();
         let jobs: Vec<NewJob> = records.iter().flat_map(|r| Self::plan(&self.cfg, r, now)).collect();
@@ -133,18 +186,61 @@ impl Archiver {
         if n > 0 {
             self.wake();
         }
+        self.repair_paths(records)?;
         Ok(n)
+    }
+
+    /// Recordings the queue has archived but whose record arrived without the path
+    /// (writing it back failed, e.g. the store was briefly unavailable): the path is
+    /// written again, in the background. Returns how many were sent to be repaired.
+    fn repair_paths(&self, records: &[CallRecord]) -> Result<usize, RecordingsError> {
+        let Some(hook) = &self.hook else { return Ok(0) };
+        let mut todo = Vec::new();
+        for r in records.iter().filter(|r| self.cfg.wants_source(&r.source)) {
+            for (n, rec) in r.recordings.iter().enumerate() {
+                if rec.archived_path.is_some() || rec.url.is_empty() {
+                    continue;
+                }
+                if let Some(job) = self.queue.get(&r.id, n as u32)?
+                    && job.status == JobStatus::Archived
+                    && let (Some(key), Some(size), Some(sha256)) =
+                        (job.archived_path.clone(), job.size, job.sha256.clone())
+                {
+                    todo.push((job, Fetched { key, size, sha256 }));
+                }
+            }
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else { return Ok(0) };
+        let count = todo.len();
+        if count > 0 {
+            let hook = hook.clone();
+            rt.spawn(async move {
+                for (job, f) in todo {
+                    let (id, n) = (job.job.record_id.clone(), job.job.index);
+                    if let Err(e) = hook(job, f).await {
+                        tracing::warn!(record = %id, index = n, error = %e, "archived path still not written back");
+                    }
+                }
+            });
+        }
+        Ok(count)
     }
 
     /// Work the queue.
     pub async fn run(&self, opts: RunOptions) -> Result<RunSummary, RecordingsError> {
         let started = tokio::time::Instant::now();
-        let deadline = opts.deadline.map(|d| started + d);
+        let run_deadline = opts.deadline.map(|d| started + d);
         self.queue.recover()?;
         self.archive.clean_local_staging()?;
         let mut summary = RunSummary::default();
         let mut tasks: JoinSet<(Job, Result<Fetched, String>)> = JoinSet::new();
         loop {
+            let draining = self.drain_deadline();
+            let until_idle = opts.until_idle || draining.is_some();
+            let deadline = match (run_deadline, draining) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
                 tasks.abort_all();
                 self.queue.recover()?;
@@ -168,7 +264,17 @@ impl Archiver {
             }
             let sleep_for = if tasks.is_empty() {
                 match self.queue.next_due()? {
-                    None if opts.until_idle => return Ok(summary),
+                    None if until_idle => return Ok(summary),
+                    Some(t)
+                        if draining.is_some()
+                            && t > Timestamp::now()
+                                .saturating_add(
+                                    SignedDuration::try_from(DRAIN_PATIENCE).unwrap_or(SignedDuration::ZERO),
+                                )
+                                .unwrap_or(t) =>
+                    {
+                        return Ok(summary);
+                    }
                     None => Duration::from_secs(3600),
                     Some(t) => {
                         let d = t.duration_since(Timestamp::now());

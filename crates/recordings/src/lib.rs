@@ -19,7 +19,7 @@ mod queue;
 mod record_update;
 mod storage;
 
-pub use archiver::{ArchivedHook, Archiver, RunOptions, RunSummary};
+pub use archiver::{ArchivedHook, Archiver, CommitHook, DRAIN_PATIENCE, RunOptions, RunSummary};
 pub use config::{RecordingsConfig, StoreLocation};
 pub use fetch::Fetched;
 pub use pacing::HostPacer;

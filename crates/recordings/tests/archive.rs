@@ -332,3 +332,104 @@ fn queue_file_sits_next_to_a_sqlite_store() {
     assert_eq!(cfg.queue_path("sqlite://huadan.db"), Path::new("huadan-recordings.db"));
     assert_eq!(cfg.queue_path("postgres://u@h/db"), Path::new("huadan-recordings.db"));
 }
+
+#[tokio::test]
+async fn commit_hook_queues_wanted_recordings_and_drain_leaves_long_backoffs_queued() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srv = AudioServer::start().await;
+    let mut cfg = fast_config(tmp.path(), 2);
+    cfg.exclude_sources = vec!["wecom".into()];
+    cfg.max_age_days = Some(30);
+    // A failed attempt waits an hour: longer than the drain's patience.
+    cfg.retry_base_seconds = 3600.0;
+    cfg.retry_max_seconds = 3600.0;
+    let a = Arc::new(archiver(tmp.path(), cfg));
+    let ok = srv.add("ok.wav", Plan { body: wav(1, 800), ..Plan::default() });
+    let flaky = srv.add("flaky.wav", Plan { body: wav(2, 800), fail_500: 1, ..Plan::default() });
+    let now = Timestamp::now();
+    let with = |source: &str, id: &str, at: Timestamp, urls: &[&str]| {
+        let mut r = CallRecord::new(source, Provider::TencentAds, id, at);
+        r.recordings = urls.iter().map(|u| Recording { url: (*u).into(), ..Recording::default() }).collect();
+        r
+    };
+    let mut archived_already = with("ads", "done", now, &[&ok]);
+    archived_already.recordings[0].archived_path = Some("ads/x/done-0.wav".into());
+    let records = vec![
+        with("ads", "a", now, &[&ok, &flaky]),
+        with("wecom", "w", now, &[&ok]), // opted out
+        with("ads", "old", now - SignedDuration::from_hours(24 * 40), &[&ok]), // too old
+        archived_already,
+    ];
+    let run = tokio::spawn({
+        let a = a.clone();
+        async move { a.run(RunOptions { until_idle: false, deadline: Some(Duration::from_secs(60)) }).await }
+    });
+    (a.commit_hook())(&records);
+    let queued: Vec<(String, u32)> =
+        a.queue().all().unwrap().into_iter().map(|j| (j.job.record_id.clone(), j.job.index)).collect();
+    assert_eq!(queued, [("ads:a".to_string(), 0), ("ads:a".to_string(), 1)]);
+    // Wait (bounded) until the good link is archived and the flaky one has failed once.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let jobs = a.queue().all().unwrap();
+        if jobs[0].status == JobStatus::Archived && jobs[1].attempts == 1 && jobs[1].status == JobStatus::Pending {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{jobs:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let t = std::time::Instant::now();
+    a.drain(Duration::from_secs(50));
+    let summary = run.await.unwrap().unwrap();
+    assert!(t.elapsed() < Duration::from_secs(5), "drain did not wait out the hour: {:?}", t.elapsed());
+    assert_eq!((summary.archived, summary.retried), (1, 1));
+    let stats = a.queue().stats().unwrap();
+    assert_eq!((stats.archived, stats.pending), (1, 1), "the flaky link stays queued");
+}
+
+#[tokio::test]
+async fn a_path_that_could_not_be_written_back_is_repaired_when_the_record_comes_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srv = AudioServer::start().await;
+    let store: huadan_store::DynStore =
+        Arc::new(huadan_store::SqliteStore::open(tmp.path().join("calls.db")).await.unwrap());
+    let url = srv.add("r.wav", Plan { body: wav(7, 800), ..Plan::default() });
+    let mut record = CallRecord::new("ads", Provider::TencentAds, "r", Timestamp::now());
+    record.recordings = vec![Recording { url, ..Recording::default() }];
+    store
+        .commit(huadan_store::Batch { source: "ads".into(), records: vec![record.clone()], state: None })
+        .await
+        .unwrap();
+    // The first write-back fails (the store was unavailable); later ones go through.
+    let real = huadan_recordings::store_hook(store.clone());
+    let failed_once = Arc::new(AtomicBool::new(false));
+    let hook: huadan_recordings::ArchivedHook = Arc::new({
+        let failed_once = failed_once.clone();
+        move |job, f| {
+            if failed_once.swap(true, Ordering::SeqCst) {
+                real(job, f)
+            } else {
+                Box::pin(async { Err("store unavailable".to_string()) })
+            }
+        }
+    });
+    let a = archiver(tmp.path(), fast_config(tmp.path(), 1)).with_hook(hook);
+    a.enqueue_records(std::slice::from_ref(&record)).unwrap();
+    a.run(until_idle()).await.unwrap();
+    assert_eq!(a.queue().get("ads:r", 0).unwrap().unwrap().status, JobStatus::Archived);
+    assert_eq!(store.call("ads:r").await.unwrap().unwrap().recordings[0].archived_path, None);
+
+    // The record comes again (a re-sync, or `recordings fetch`): nothing is downloaded
+    // again, and the path is written back.
+    assert_eq!(a.enqueue_records(&[record]).unwrap(), 0);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let path = loop {
+        if let Some(p) = store.call("ads:r").await.unwrap().unwrap().recordings[0].archived_path.clone() {
+            break p;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the path was never written back");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(Some(path), a.queue().get("ads:r", 0).unwrap().unwrap().archived_path);
+    assert_eq!(srv.requests("r.wav"), 1);
+}

@@ -106,6 +106,7 @@ pub struct Sandbox {
     fakes: Vec<RunningFake>,
     dataset: Dataset,
     stop: watch::Sender<bool>,
+    limits: bool,
 }
 
 /// Parse `vendor.key=value` switches.
@@ -184,7 +185,7 @@ impl Sandbox {
             });
             fakes.push(RunningFake { provider, addr: local, credentials: fake.credentials, counters, faults, task });
         }
-        Ok(Sandbox { fakes, dataset, stop })
+        Ok(Sandbox { fakes, dataset, stop, limits: options.limits })
     }
 
     /// The base URL of one vendor's fake.
@@ -226,7 +227,7 @@ impl Sandbox {
 
     /// A ready `huadan.toml` with one source per fake.
     pub fn config_toml(&self, store_url: &str) -> String {
-        config_file::render(&self.info(), store_url, self.dataset.spec().days)
+        config_file::render(&self.info(), store_url, self.dataset.spec().days, self.limits)
     }
 
     /// Stop serving and wait for the servers to finish their requests in hand.

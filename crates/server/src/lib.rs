@@ -17,6 +17,7 @@
 //! # }
 //! ```
 
+pub mod archiving;
 mod auth;
 mod dashboard;
 mod error;
@@ -66,7 +67,26 @@ pub async fn serve(
 ) -> Result<(), ServerError> {
     let addr = listener.local_addr()?;
     check_listen(config, addr)?;
-    let state = AppState::new(config, store)?;
+    let archiver = archiving::archiver(config, &store)?;
+    let options = huadan_sync::EngineOptions {
+        on_commit: archiver.as_ref().map(|a| a.commit_hook()),
+        ..huadan_sync::EngineOptions::default()
+    };
+    let state = AppState::with_engine_options(config, store, options)?;
+    // The archiver works its queue for as long as the server runs, fed by every sync.
+    let archiving = archiver.map(|a| {
+        let task = tokio::spawn({
+            let a = a.clone();
+            async move {
+                let r = a.run(huadan_recordings::RunOptions { until_idle: false, deadline: None }).await;
+                if let Err(e) = &r {
+                    tracing::error!(error = %e, "recording archiver stopped; recordings are no longer archived");
+                }
+                r
+            }
+        });
+        (a, task)
+    });
     if state.is_open() {
         tracing::warn!(%addr, "server.api_tokens is empty: the API is open to anyone on this machine (loopback only)");
     }
@@ -92,6 +112,15 @@ pub async fn serve(
     signal.abort();
     let _ = ticker.await;
     scheduler.shutdown(SHUTDOWN_GRACE).await;
+    if let Some((a, task)) = archiving {
+        // Downloads in hand are abandoned and stay queued for the next start.
+        a.drain(Duration::ZERO);
+        match task.await {
+            Ok(Ok(s)) => tracing::info!(archived = s.archived, bytes = s.bytes, "recording archiver stopped"),
+            Ok(Err(_)) => {}
+            Err(e) => tracing::error!(error = %e, "recording archiver task failed"),
+        }
+    }
     served?;
     Ok(())
 }

@@ -3,9 +3,17 @@
 //! records fetched / inserted / updated, list requests, retries, vendor errors, the
 //! request rate of the last run (the quota in use), whether a sync is running.
 //!
-//! The engine reports errors as a count per run, not by vendor error code, and exposes
-//! no live limiter state; so `huadan_vendor_errors_total` is per source (not per code)
-//! and the quota in use is the last run's average request rate.
+//! `huadan_vendor_errors_total{source, code}` counts vendor errors by the vendor's own
+//! code (`LimitExceeded`, `45009`, or `timeout` / `transport` / `http_503` /
+//! `bad_answer`), as each source's client meets them ([`count_errors`] wraps the
+//! clients); errors a run reported that no wrapped client saw (a sync runner of its own)
+//! are counted under `code="unknown"`. At most [`MAX_CODES_PER_SOURCE`] codes are kept
+//! per source (the rest count as `other`), so the label set stays bounded.
+//! The engine exposes no live limiter state, so the quota in use is the last run's
+//! average request rate.
+
+mod vendor_errors;
+pub(crate) use vendor_errors::count_errors;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
@@ -32,11 +40,18 @@ struct SourceCounters {
     running: bool,
 }
 
+/// Distinct vendor error codes kept per source; further codes count as `other`.
+pub const MAX_CODES_PER_SOURCE: usize = 32;
+/// Longest code label kept (longer codes are cut at a character boundary).
+const MAX_CODE_LEN: usize = 64;
+
 /// The server's counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
     http: Mutex<BTreeMap<(&'static str, String, u16), u64>>,
     sources: Mutex<BTreeMap<String, SourceCounters>>,
+    /// Source → vendor error code → count.
+    vendor_errors: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -63,6 +78,26 @@ impl Metrics {
     /// never the raw path, so the label set stays bounded.
     pub fn record_http(&self, method: &axum::http::Method, route: &str, status: u16) {
         *lock(&self.http).entry((method_label(method), route.to_string(), status)).or_default() += 1;
+    }
+
+    /// Count one vendor error of `source` under the vendor's `code`.
+    pub fn record_vendor_error(&self, source: &str, code: &str) {
+        let mut map = lock(&self.vendor_errors);
+        let codes = map.entry(source.to_string()).or_default();
+        if let Some(n) = codes.get_mut(code) {
+            *n += 1;
+            return;
+        }
+        let label = if codes.len() >= MAX_CODES_PER_SOURCE {
+            "other".to_string()
+        } else {
+            let mut end = code.len().min(MAX_CODE_LEN);
+            while !code.is_char_boundary(end) {
+                end -= 1;
+            }
+            if end == 0 { "unknown".to_string() } else { code[..end].to_string() }
+        };
+        *codes.entry(label).or_default() += 1;
     }
 
     /// Mark a source's sync as started or finished.
@@ -121,12 +156,6 @@ impl Metrics {
             }),
             ("huadan_vendor_retries_total", "counter", "Vendor requests retried.", |c| Some(c.retries as f64)),
             (
-                "huadan_vendor_errors_total",
-                "counter",
-                "Vendor errors met (retried or not); the engine does not report them by code yet.",
-                |c| Some(c.errors as f64),
-            ),
-            (
                 "huadan_vendor_request_rate",
                 "gauge",
                 "Quota in use: the last run's average vendor requests per second.",
@@ -145,7 +174,33 @@ impl Metrics {
                 }
             }
         }
+        self.render_vendor_errors(&mut out, &sources);
         out
+    }
+
+    fn render_vendor_errors(&self, out: &mut String, sources: &BTreeMap<String, SourceCounters>) {
+        let mut by_code = lock(&self.vendor_errors).clone();
+        // Errors the runs reported beyond what the wrapped clients counted.
+        for (source, c) in sources {
+            let seen: u64 = by_code.get(source).map_or(0, |codes| codes.values().sum());
+            if c.errors > seen {
+                *by_code.entry(source.clone()).or_default().entry("unknown".into()).or_default() += c.errors - seen;
+            }
+        }
+        out.push_str(
+            "# HELP huadan_vendor_errors_total Vendor errors met (retried or not), by the vendor's error code.\n",
+        );
+        out.push_str("# TYPE huadan_vendor_errors_total counter\n");
+        for (source, codes) in &by_code {
+            for (code, n) in codes {
+                let _ = writeln!(
+                    out,
+                    "huadan_vendor_errors_total{{source=\"{}\",code=\"{}\"}} {n}",
+                    escape(source),
+                    escape(code)
+                );
+            }
+        }
     }
 }
 
@@ -169,6 +224,28 @@ mod tests {
     use std::time::Duration;
 
     #[test]
+    fn vendor_error_codes_are_bounded_and_escaped() {
+        let m = Metrics::default();
+        m.record_vendor_error("hq", "45009");
+        m.record_vendor_error("hq", "45009");
+        m.record_vendor_error("hq", "a\"b");
+        m.record_vendor_error("hq", &"长".repeat(40));
+        for i in 0..100 {
+            m.record_vendor_error("hq", &format!("code-{i}"));
+        }
+        let text = m.render();
+        assert!(text.contains("huadan_vendor_errors_total{source=\"hq\",code=\"45009\"} 2"), "{text}");
+        assert!(text.contains("code=\"a\\\"b\"} 1"), "{text}");
+        assert!(text.contains(&format!("code=\"{}\"}} 1", "长".repeat(21))), "cut at a char boundary: {text}");
+        let lines = text.lines().filter(|l| l.starts_with("huadan_vendor_errors_total{")).count();
+        assert_eq!(lines, MAX_CODES_PER_SOURCE + 1, "{text}");
+        assert!(text.contains("code=\"other\"} 71"), "{text}");
+        // A run that reported fewer errors than were counted adds nothing.
+        m.record_sync(&SourceReport { source: "hq".into(), errors: 3, ..SourceReport::default() });
+        assert!(!m.render().contains("code=\"unknown\""));
+    }
+
+    #[test]
     fn renders_http_and_sync_families() {
         let m = Metrics::default();
         m.record_http(&axum::http::Method::GET, "/v1/calls", 200);
@@ -187,7 +264,8 @@ mod tests {
         let text = m.render();
         assert!(text.contains("huadan_http_requests_total{method=\"GET\",route=\"/v1/calls\",status=\"200\"} 2"));
         assert!(text.contains("huadan_sync_records_inserted_total{source=\"wecom\\\"hq\"} 7"));
-        assert!(text.contains("huadan_vendor_errors_total{source=\"wecom\\\"hq\"} 2"));
+        // No client counted them: the run's two errors have no known code.
+        assert!(text.contains("huadan_vendor_errors_total{source=\"wecom\\\"hq\",code=\"unknown\"} 2"), "{text}");
         assert!(text.contains("huadan_vendor_request_rate{source=\"wecom\\\"hq\"} 2"));
     }
 }

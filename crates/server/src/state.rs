@@ -7,7 +7,7 @@ use crate::scheduler::{EngineRunner, ScheduledSource, Scheduler, SyncRunner};
 use huadan_config::{Config, ConfigError};
 use huadan_model::Provider;
 use huadan_store::DynStore;
-use huadan_sync::Engine;
+use huadan_sync::{Engine, EngineOptions};
 use jiff::tz::TimeZone;
 use std::sync::Arc;
 
@@ -42,12 +42,30 @@ pub(crate) struct Inner {
 impl AppState {
     /// State for `config` and `store`, syncing through the sync engine.
     pub fn new(config: &Config, store: DynStore) -> Result<Self, ServerError> {
-        let engine = Engine::new(config, store.clone())?;
-        Self::with_runner(config, store, Arc::new(EngineRunner(Arc::new(engine))))
+        Self::with_engine_options(config, store, EngineOptions::default())
+    }
+
+    /// State syncing through the sync engine tuned by `options` (e.g. a post-commit
+    /// hook feeding the recording archiver).
+    pub fn with_engine_options(config: &Config, store: DynStore, options: EngineOptions) -> Result<Self, ServerError> {
+        let metrics = Arc::new(Metrics::default());
+        // Every source's client counts its errors by vendor code into the metrics.
+        let vendors = crate::metrics::count_errors(Engine::new(config, store.clone())?.vendors(), &metrics);
+        let engine = Engine::with_vendors(config, store.clone(), vendors).with_options(options);
+        Self::with_runner_and_metrics(config, store, Arc::new(EngineRunner(Arc::new(engine))), metrics)
     }
 
     /// State whose syncs run through `runner` (tests use a runner they control).
     pub fn with_runner(config: &Config, store: DynStore, runner: Arc<dyn SyncRunner>) -> Result<Self, ServerError> {
+        Self::with_runner_and_metrics(config, store, runner, Arc::new(Metrics::default()))
+    }
+
+    fn with_runner_and_metrics(
+        config: &Config,
+        store: DynStore,
+        runner: Arc<dyn SyncRunner>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, ServerError> {
         let tokens = Tokens::from_config(&config.server)?;
         let tz = huadan_model::time::timezone(&config.timezone)
             .map_err(|e| ConfigError::invalid("timezone", e.to_string()))?;
@@ -56,7 +74,6 @@ impl AppState {
             .iter()
             .map(|s| SourceInfo { name: s.name.clone(), provider: s.kind, enabled: s.enabled })
             .collect();
-        let metrics = Arc::new(Metrics::default());
         let recordings = crate::routes::recordings::RecordingsAccess::from_config(config)?;
         let scheduled = sources.iter().map(|s| ScheduledSource { name: s.name.clone(), enabled: s.enabled }).collect();
         let scheduler = Scheduler::new(runner, scheduled, metrics.clone());

@@ -259,8 +259,14 @@ async fn sync_starts_once_409_while_running_404_unknown_409_disabled() {
     assert_eq!((a.status.as_u16(), a.code().as_str()), (403, "forbidden"));
 
     runner.release(2);
-    for _ in 0..200 {
-        if !state.scheduler().is_running("hq") && !state.scheduler().is_running("ccc") {
+    // Bounded, generous for a loaded machine: both runs finish and leave the scheduler.
+    let settled = |n: usize| {
+        runner.finished.load(Ordering::SeqCst) == n
+            && !state.scheduler().is_running("hq")
+            && !state.scheduler().is_running("ccc")
+    };
+    for _ in 0..3000 {
+        if settled(2) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -270,9 +276,17 @@ async fn sync_starts_once_409_while_running_404_unknown_409_disabled() {
     let a = call(&app, "POST", "/v1/sources/hq/sync", Some(ADMIN)).await;
     assert_eq!(a.status, 202, "a finished source can sync again");
     runner.release(1);
+    for _ in 0..3000 {
+        if settled(3) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 
     let m = get(&app, "/metrics").await.text();
-    assert!(m.contains("huadan_sync_records_inserted_total{source=\"hq\"} 3"), "{m}");
+    // Both runs of hq (3 records each) and the one of ccc are counted once finished.
+    assert!(m.contains("huadan_sync_records_inserted_total{source=\"hq\"} 6"), "{m}");
+    assert!(m.contains("huadan_sync_runs_total{source=\"hq\"} 2"), "{m}");
     assert!(m.contains("huadan_sync_runs_total{source=\"ccc\"} 1"), "{m}");
 }
 

@@ -9,103 +9,13 @@
 //! each also per CPU-second (this process + its PostgreSQL backends), the fair figure
 //! on a shared machine.
 
-use huadan_model::{
-    Agent, CallRecord, Direction, Disposition, Participant, Provider, Recording, Sentence, Transcript, TranscriptStatus,
-};
+#[path = "common/records.rs"]
+mod records;
+
+use huadan_model::CallRecord;
 use huadan_store::{Batch, CallFilter, PgStore, Store, SyncState};
+use records::{Rng, SOURCES, record};
 use std::time::Instant;
-
-/// xorshift64*: deterministic, dependency-free.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-const PHRASES: [&str; 6] = [
-    "您好，这里是华东售后服务中心",
-    "请问有什么可以帮您",
-    "上个月的订单能不能申请退款",
-    "好的，我帮您查询一下",
-    "这个价格可以再优惠一点吗",
-    "祝您生活愉快，再见",
-];
-
-fn record(rng: &mut Rng, n: u64, start: i64) -> CallRecord {
-    let ts = |s: i64| huadan_model::Instant::from_second(s).unwrap_or(huadan_model::Instant::UNIX_EPOCH);
-    let pid = format!("{:016x}-{n:08}", rng.next());
-    let mut r = CallRecord::new("tencent-ccc", Provider::TencentCcc, &pid, ts(start));
-    let agent_no = rng.below(200);
-    let customer = format!("1{}{:09}", 3 + rng.below(6), rng.below(1_000_000_000));
-    let agent_phone = format!("0216{:07}", 1_000_000 + agent_no);
-    r.direction = if rng.below(2) == 0 { Direction::Inbound } else { Direction::Outbound };
-    let answered = rng.below(100) < 62;
-    r.disposition = if answered { Disposition::Answered } else { Disposition::NoAnswer };
-    let ring = 3 + rng.below(25) as i64;
-    let talk = if answered { 5 + rng.below(600) as i64 } else { 0 };
-    r.ring_seconds = Some(ring);
-    r.talk_seconds = Some(talk);
-    r.ended_at = Some(ts(start + ring + talk));
-    r.caller.number = Some(customer.clone());
-    r.callee.number = Some(agent_phone.clone());
-    r.agent = Some(Agent {
-        id: Some(format!("agent-{agent_no:04}")),
-        name: Some(format!("坐席{agent_no:03}")),
-        phone: Some(agent_phone.clone()),
-        skill_groups: vec!["售后".into()],
-        ..Agent::default()
-    });
-    r.participants = vec![Participant {
-        role: "agent".into(),
-        number: Some(agent_phone.clone()),
-        talk_seconds: Some(talk),
-        ..Participant::default()
-    }];
-    if answered {
-        r.recordings = vec![Recording {
-            url: format!("https://records.example.com/{pid}.mp3?sign={:032x}", rng.next()),
-            expires_at: Some(ts(start + 7 * 86_400)),
-            archived_path: None,
-        }];
-    }
-    if n.is_multiple_of(5) && answered {
-        r.transcript = Some(Transcript {
-            status: TranscriptStatus::Done,
-            sentences: (0..6)
-                .map(|i| Sentence {
-                    begin_ms: i * 4000,
-                    end_ms: i * 4000 + 3500,
-                    channel: Some((i % 2).to_string()),
-                    text: PHRASES[rng.below(PHRASES.len() as u64) as usize].into(),
-                })
-                .collect(),
-        });
-    }
-    r.raw = serde_json::json!({
-        "SessionId": pid, "SdkAppId": 1_400_000_000u64, "Caller": customer, "Callee": agent_phone,
-        "Time": start, "Duration": talk, "RingDuration": ring, "EndStatus": if answered { 1 } else { 2 },
-        "SeatUser": { "UserId": format!("agent-{agent_no:04}"), "Name": format!("坐席{agent_no:03}"),
-            "Mail": format!("agent{agent_no}@example.com"), "StaffNumber": format!("{:05}", 10_000 + agent_no),
-            "PhoneNumber": agent_phone, "SkillGroupNameList": ["售后", "VIP"] },
-        "StartTimestamp": start, "AcceptTimestamp": start + ring, "EndedTimestamp": start + ring + talk,
-        "RecordURL": format!("https://records.example.com/{pid}.mp3"), "RecordId": format!("{:024x}", rng.next()),
-        "IVRKeyPressedEx": [{ "Key": "1", "Label": "售后服务", "Timestamp": start + 2 },
-            { "Key": "3", "Label": "人工服务", "Timestamp": start + 5 }],
-        "ServeParticipants": [{ "Mail": format!("agent{agent_no}@example.com"), "Type": "staff",
-            "CallId": format!("{pid}-1"), "StartTimestamp": start + 1, "AcceptTimestamp": start + ring,
-            "EndedTimestamp": start + ring + talk, "SkillGroupId": 1001, "SkillGroupName": "售后" }],
-        "SkillGroupId": 1001, "SkillGroupName": "售后", "QueuedTimestamp": start + 6, "CallerLocation": "上海市",
-        "ClientData": format!("lead={:x}", rng.next()), "StaffHangup": "agent", "Extra": "x".repeat(200)
-    });
-    r
-}
 
 /// CPU seconds (user + system) a process has used, from /proc/PID/stat.
 fn cpu_seconds(pid: &str) -> f64 {
@@ -137,17 +47,25 @@ async fn run(
     app: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let total: usize = batches.iter().map(Vec::len).sum();
+    // The batches are built (cloned) before the clock starts: the figure is the store's.
+    let prepared: Vec<Batch> = batches
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let state = SyncState {
+                source: "tencent-ccc".into(),
+                checkpoint: b.last().map(|r| r.started_at),
+                last_run_stats: Some(serde_json::json!({ "batch": i })),
+                ..SyncState::default()
+            };
+            Batch { source: "tencent-ccc".into(), records: b.clone(), state: Some(state) }
+        })
+        .collect();
     let (c0, s0) = cpu(url, app).await;
     let t = Instant::now();
     let mut stats = huadan_store::WriteStats::default();
-    for (i, b) in batches.iter().enumerate() {
-        let state = SyncState {
-            source: "tencent-ccc".into(),
-            checkpoint: b.last().map(|r| r.started_at),
-            last_run_stats: Some(serde_json::json!({ "batch": i })),
-            ..SyncState::default()
-        };
-        stats += store.commit(Batch { source: "tencent-ccc".into(), records: b.clone(), state: Some(state) }).await?;
+    for batch in prepared {
+        stats += store.commit(batch).await?;
     }
     let secs = t.elapsed().as_secs_f64();
     let (c1, s1) = cpu(url, app).await;
@@ -173,8 +91,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let batch: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(1000);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let t0: i64 = 1_727_712_000;
-    let records: Vec<CallRecord> = (0..total).map(|n| record(&mut rng, n, t0 + n as i64 * 7)).collect();
-    let raw_mean = records.iter().map(|r| r.raw.to_string().len()).sum::<usize>() / records.len().max(1);
+    let records: Vec<CallRecord> = (0..total)
+        .map(|n| {
+            let (source, provider) = SOURCES[n as usize % SOURCES.len()];
+            record(&mut rng, n, source, provider, t0 + n as i64 * 7)
+        })
+        .collect();
+    let raw_mean = records.iter().map(|r| r.raw.get().len()).sum::<usize>() / records.len().max(1);
     let json_mean = records.iter().map(|r| serde_json::to_vec(r).map(|v| v.len()).unwrap_or(0)).sum::<usize>()
         / records.len().max(1);
     println!("records: {total}, batch {batch}, raw JSON mean {raw_mean} B, whole record JSON mean {json_mean} B");

@@ -5,167 +5,48 @@
 //! (default 1,000,000) in batches of BATCH (default 1,000) as the sync engine does, then times the
 //! queries the issue sets targets for. Prints one line per figure.
 
+#[path = "common/records.rs"]
+mod records;
+
 use futures::StreamExt;
-use huadan_model::{
-    Agent, CallRecord, Direction, Disposition, HangupSide, Participant, Provider, Recording, Sentence, Transcript,
-    TranscriptStatus,
-};
+use huadan_model::{CallRecord, Provider};
 use huadan_store::{Batch, CallFilter, CallQuery, GroupBy, SqliteStore, Store, SyncState};
+use records::{Rng, SOURCES, record, ts};
 use std::time::{Duration, Instant};
 
 const DEFAULT_BATCH: usize = 1000;
-const SOURCES: [(&str, Provider); 5] = [
-    ("wecom-hq", Provider::Wecom),
-    ("tencent-ccc", Provider::TencentCcc),
-    ("aliyun-ccc", Provider::AliyunCcc),
-    ("tencent-ads", Provider::TencentAds),
-    ("tanma", Provider::Tanma),
-];
-const PHRASES: [&str; 12] = [
-    "您好，这里是华东售后服务中心",
-    "请问有什么可以帮您",
-    "我想咨询一下这个套餐的价格",
-    "上个月的订单能不能申请退款",
-    "好的，我帮您查询一下",
-    "请您提供一下手机号码后四位",
-    "物流显示已经签收了",
-    "这个价格可以再优惠一点吗",
-    "我们这边会在三个工作日内处理",
-    "感谢您的耐心等待",
-    "还有其他问题吗",
-    "祝您生活愉快，再见",
-];
-
-/// xorshift64*: deterministic, dependency-free.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-fn ts(secs: i64) -> huadan_model::Instant {
-    huadan_model::Instant::from_second(secs).unwrap_or(huadan_model::Instant::UNIX_EPOCH)
-}
-
-/// One realistic record of `source` starting at `start` (Unix seconds).
-fn record(rng: &mut Rng, n: u64, source: &str, provider: Provider, start: i64) -> CallRecord {
-    let pid = format!("{:016x}-{n:08}", rng.next());
-    let mut r = CallRecord::new(source, provider, &pid, ts(start));
-    let agent_no = rng.below(200);
-    let customer = format!("1{}{:09}", 3 + rng.below(6), rng.below(1_000_000_000));
-    let agent_phone = format!("0216{:07}", 1_000_000 + agent_no);
-    let inbound = rng.below(2) == 0;
-    r.direction = if inbound { Direction::Inbound } else { Direction::Outbound };
-    let roll = rng.below(100);
-    r.disposition = match roll {
-        0..62 => Disposition::Answered,
-        62..80 => Disposition::NoAnswer,
-        80..86 => Disposition::Busy,
-        86..92 => Disposition::Abandoned,
-        92..96 => Disposition::Unreachable,
-        _ => Disposition::Failed,
-    };
-    let answered = r.disposition == Disposition::Answered;
-    let ring = 3 + rng.below(25) as i64;
-    let talk = if answered { 5 + rng.below(600) as i64 } else { 0 };
-    r.ring_seconds = Some(ring);
-    r.talk_seconds = Some(talk);
-    r.total_seconds = Some(ring + talk);
-    r.ringing_at = Some(ts(start + 1));
-    r.answered_at = answered.then(|| ts(start + 1 + ring));
-    r.ended_at = Some(ts(start + 1 + ring + talk));
-    r.disposition_detail =
-        ["ANSWERED", "NoAnswer", "busy", "ringingGiveUp", "3", "poweroff"][rng.below(6) as usize].into();
-    r.hangup_side = Some(if rng.below(2) == 0 { HangupSide::Agent } else { HangupSide::Customer });
-    let (caller, callee) = if inbound { (&customer, &agent_phone) } else { (&agent_phone, &customer) };
-    r.caller.number = Some(caller.clone());
-    r.callee.number = Some(callee.clone());
-    r.account = Some("1400000000".into());
-    r.agent = Some(Agent {
-        id: Some(format!("agent-{agent_no:04}")),
-        name: Some(format!("坐席{agent_no:03}")),
-        phone: Some(agent_phone.clone()),
-        email: Some(format!("agent{agent_no}@example.com")),
-        staff_number: Some(format!("{:05}", 10_000 + agent_no)),
-        skill_groups: vec!["售后".into(), "VIP".into()],
-        department: Some("华东大区 / 上海".into()),
-    });
-    r.participants = vec![
-        Participant {
-            role: "agent".into(),
-            number: Some(agent_phone.clone()),
-            user_id: Some(format!("agent-{agent_no:04}")),
-            ringing_at: r.ringing_at,
-            answered_at: r.answered_at,
-            ended_at: r.ended_at,
-            talk_seconds: Some(talk),
-            ..Participant::default()
-        },
-        Participant {
-            role: "customer".into(),
-            number: Some(customer.clone()),
-            ended_at: r.ended_at,
-            ..Participant::default()
-        },
-    ];
-    if answered {
-        r.recordings = vec![Recording {
-            url: format!("https://records.example.com/{source}/{pid}.mp3?sign={:032x}", rng.next()),
-            expires_at: Some(ts(start + 86_400 * 7)),
-            archived_path: None,
-        }];
-    }
-    r.channel = Some("pstn".into());
-    r.location = Some("上海市".into());
-    if provider == Provider::Tanma && answered {
-        let k = 4 + rng.below(8) as usize;
-        r.transcript = Some(Transcript {
-            status: TranscriptStatus::Done,
-            sentences: (0..k)
-                .map(|i| Sentence {
-                    begin_ms: i as i64 * 4000,
-                    end_ms: i as i64 * 4000 + 3500,
-                    channel: Some((i % 2).to_string()),
-                    text: PHRASES[rng.below(PHRASES.len() as u64) as usize].into(),
-                })
-                .collect(),
-        });
-    }
-    // The vendor's record as received: ~1.5 KB of the kind of fields vendors send.
-    r.raw = serde_json::json!({
-        "SessionId": pid, "SdkAppId": 1_400_000_000u64, "Caller": caller, "Callee": callee,
-        "Time": start, "Direction": if inbound { 0 } else { 1 }, "Duration": talk, "RingDuration": ring,
-        "EndStatus": roll, "EndStatusString": r.disposition_detail, "SeatUser": { "UserId": format!("agent-{agent_no:04}"),
-        "Name": format!("坐席{agent_no:03}"), "Mail": format!("agent{agent_no}@example.com"), "StaffNumber": format!("{:05}", 10_000 + agent_no),
-        "PhoneNumber": agent_phone, "SkillGroupNameList": ["售后", "VIP"] },
-        "StartTimestamp": start, "AcceptTimestamp": start + ring, "EndedTimestamp": start + ring + talk,
-        "RecordURL": format!("https://records.example.com/{source}/{pid}.mp3"), "RecordId": format!("{:024x}", rng.next()),
-        "CustomRecordURL": "", "ProtectedCaller": "", "ProtectedCallee": "", "Uui": "",
-        "IVRKeyPressed": ["1", "3"], "IVRKeyPressedEx": [{ "Key": "1", "Label": "售后服务", "Timestamp": start + 2 },
-        { "Key": "3", "Label": "人工服务", "Timestamp": start + 5 }],
-        "ServeParticipants": [{ "Mail": format!("agent{agent_no}@example.com"), "Phone": agent_phone, "Type": "staff",
-            "CallId": format!("{pid}-1"), "StartTimestamp": start + 1, "RingTimestamp": start + 1,
-            "AcceptTimestamp": start + ring, "EndedTimestamp": start + ring + talk, "RecordId": "", "Sequence": 0,
-            "SkillGroupId": 1001, "SkillGroupName": "售后", "Transfer": false, "RecordURL": "" }],
-        "SkillGroupId": 1001, "SkillGroupName": "售后", "Remark": "", "AsrUrl": "", "QueuedSkillGroupName": "售后",
-        "VoicemailRecordURL": [], "QueuedTimestamp": start + 6, "PostIVRKeyPressed": [], "CallerLocation": "上海市",
-        "IVRDuration": 6, "RingTimestamp": start + 7, "AcceptTimestampEx": start + ring, "AsyncData": "",
-        "ClientData": format!("lead={:x}", rng.next()), "StaffHangup": "agent", "Extra": "x".repeat(120)
-    });
-    r
-}
-
 /// CPU seconds this process has used so far (user + system, all threads), from
 /// /proc/self/stat: on a shared machine, throughput per CPU-second is the fair figure.
 fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    stat_cpu_seconds("/proc/self/stat")
+}
+
+/// CPU seconds the calling thread has used (the bench's main thread builds the records;
+/// everything else in the process is the store: writer, encoder, checkpointer).
+fn thread_cpu_seconds() -> f64 {
+    stat_cpu_seconds("/proc/thread-self/stat")
+}
+
+/// CPU seconds used so far by the live threads named `name` (`/proc/self/task/*/stat`).
+fn named_threads_cpu_seconds(name: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0.0 };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+        .filter(|stat| {
+            stat.split_once(" (").and_then(|(_, r)| r.split_once(") ")).is_some_and(|(comm, _)| comm == name)
+        })
+        .map(|stat| {
+            let f: Vec<&str> = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or_default().split(' ').collect();
+            (f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+                + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0))
+                / 100.0
+        })
+        .sum()
+}
+
+fn stat_cpu_seconds(file: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(file) else { return 0.0 };
     // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
     let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else { return 0.0 };
     let f: Vec<&str> = rest.split(' ').collect();
@@ -199,7 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let span: i64 = 90 * 86_400;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut sample = record(&mut rng, 0, "tanma", Provider::Tanma, day0);
-    let raw_len = serde_json::to_string(&sample.raw)?.len();
+    let raw_len = sample.raw.get().len();
     sample.transcript = None;
     let rec_len = serde_json::to_string(&sample)?.len();
     println!(
@@ -224,6 +105,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut commit_time = Duration::ZERO;
     let mut commit_cpu = 0.0;
+    let (import_cpu, main_cpu) = (cpu_seconds(), thread_cpu_seconds());
+    // The SQLite writer runs on tokio's blocking threads, checkpoints on their own
+    // thread; encoding threads (one per batch) are what remains.
+    let (writer_cpu, ckpt_cpu) =
+        (named_threads_cpu_seconds("tokio-rt-worker"), named_threads_cpu_seconds("huadan-checkpt"));
     let mut written = 0u64;
     let mut n = 0u64;
     let batches = total.div_ceil(batch_size as u64);
@@ -247,12 +133,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         commit_cpu += cpu_seconds() - c;
         written += w.inserted;
     }
+    // Background work (checkpoints) may run while the next batch is being built, so
+    // the store's CPU is counted over the whole import: process minus main thread.
+    let store_cpu = (cpu_seconds() - import_cpu) - (thread_cpu_seconds() - main_cpu);
+    let writer_cpu = named_threads_cpu_seconds("tokio-rt-worker") - writer_cpu;
+    let ckpt_cpu = named_threads_cpu_seconds("huadan-checkpt") - ckpt_cpu;
+    let per = |cpu: f64| cpu * 1e6 / written.max(1) as f64;
     println!(
-        "upsert (new records, batches of {batch_size}, one transaction each with the checkpoint): {:.0} records/s ({written} in {:.1} s wall; {:.0} records per CPU-second, load average {})",
+        "upsert (new records, batches of {batch_size}, one transaction each with the checkpoint): {:.0} records/s ({written} in {:.1} s wall; {:.0} records per CPU-second during commits, {:.0} per store-CPU-second over the import = {:.1} µs of CPU per record; load average {})",
         written as f64 / commit_time.as_secs_f64(),
         commit_time.as_secs_f64(),
         written as f64 / commit_cpu.max(0.01),
+        written as f64 / store_cpu.max(0.01),
+        store_cpu * 1e6 / written.max(1) as f64,
         std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split(' ').next().unwrap_or("?")
+    );
+
+    println!(
+        "upsert CPU per record: SQLite writer {:.1} µs, encoding {:.1} µs, background checkpoints {:.1} µs; a writer with a core to itself would take {:.0} records/s",
+        per(writer_cpu),
+        per(store_cpu - writer_cpu - ckpt_cpu),
+        per(ckpt_cpu),
+        1e6 / per(writer_cpu).max(0.01)
     );
 
     // Re-writing an unchanged batch (the lookback overlap of every incremental sync).

@@ -35,9 +35,8 @@ pub(crate) fn encode(mut r: CallRecord) -> Result<Encoded, StoreError> {
 }
 
 /// Per-thread scratch buffers, reused from record to record: the JSON text and the
-/// Snappy output are both several KB, and allocating and freeing them per record (in
-/// between freeing the many small nodes of the record's `raw` JSON) made glibc's malloc
-/// consolidate its free lists on nearly every record.
+/// Snappy output are both several KB, and allocating and freeing them per record made
+/// glibc's malloc consolidate its free lists on nearly every record.
 /// The Snappy encoder's hash table is kept for the same reason.
 struct Scratch {
     json: Vec<u8>,
@@ -101,6 +100,29 @@ fn encode_run(mut records: Vec<CallRecord>) -> Result<Vec<Encoded>, StoreError> 
     let out = records.iter_mut().map(encode_in_place).collect();
     drop(records);
     out
+}
+
+/// Encode `records` a chunk of `chunk` records at a time, handing each chunk to `send`
+/// as soon as it is ready (stopping early when `send` returns `false`: the receiver has
+/// given up). Lets a writer store chunk N while chunk N+1 is being encoded.
+pub(crate) fn encode_chunks(
+    mut records: Vec<CallRecord>,
+    chunk: usize,
+    mut send: impl FnMut(Result<Vec<Encoded>, StoreError>) -> bool,
+) {
+    let chunk = chunk.max(1);
+    let mut start = 0;
+    while start < records.len() {
+        let end = (start + chunk).min(records.len());
+        let encoded: Result<Vec<Encoded>, StoreError> = records[start..end].iter_mut().map(encode_in_place).collect();
+        let failed = encoded.is_err();
+        if !send(encoded) || failed {
+            return;
+        }
+        start = end;
+    }
+    // `records` (their strings moved out) are freed here, on the encoding thread.
+    records.clear();
 }
 
 /// Encode a batch, on two threads when it is large enough to be worth it (serialising
@@ -174,6 +196,22 @@ pub(crate) fn millis(ms: i64) -> Instant {
     Instant::from_millisecond(ms).unwrap_or(if ms < 0 { Instant::MIN } else { Instant::MAX })
 }
 
+/// Append a stored body's JSON to `out`, decompressed in place (the pass-through read
+/// path of [`crate::json`], which never builds a record).
+pub(crate) fn unpack_into(id_hint: &str, body: &[u8], out: &mut Vec<u8>) -> Result<(), StoreError> {
+    let corrupt = |e: snap::Error| StoreError::Corrupt { id: id_hint.to_string(), message: e.to_string() };
+    match body.split_first() {
+        Some((&SNAPPY, packed)) => {
+            let start = out.len();
+            out.resize(start + snap::raw::decompress_len(packed).map_err(corrupt)?, 0);
+            let n = snap::raw::Decoder::new().decompress(packed, &mut out[start..]).map_err(corrupt)?;
+            out.truncate(start + n);
+        }
+        _ => out.extend_from_slice(body),
+    }
+    Ok(())
+}
+
 /// The disposition that counts as answered, as stored.
 pub(crate) const ANSWERED: &str = "answered";
 
@@ -229,6 +267,33 @@ mod tests {
             assert_eq!(e.hash, content_hash(&json));
             assert_eq!(decode("x", &e.body, 0).unwrap().id, e.id);
         }
+    }
+
+    #[test]
+    fn chunked_encoding_matches_the_batch_and_stops_when_the_receiver_gives_up() {
+        let records: Vec<CallRecord> = (0..150)
+            .map(|i| CallRecord::new("s", Provider::Tanma, &format!("id-{i}"), "2024-01-01T00:00:00Z".parse().unwrap()))
+            .collect();
+        let whole = encode_all(records.clone()).unwrap();
+        let mut sizes = Vec::new();
+        let mut got = Vec::new();
+        encode_chunks(records.clone(), 64, |chunk| {
+            let chunk = chunk.unwrap();
+            sizes.push(chunk.len());
+            got.extend(chunk);
+            true
+        });
+        assert_eq!(sizes, [64, 64, 22]);
+        assert_eq!(
+            got.iter().map(|e| (&e.id, e.hash)).collect::<Vec<_>>(),
+            whole.iter().map(|e| (&e.id, e.hash)).collect::<Vec<_>>()
+        );
+        let mut calls = 0;
+        encode_chunks(records, 64, |_| {
+            calls += 1;
+            false
+        });
+        assert_eq!(calls, 1);
     }
 
     #[test]

@@ -13,15 +13,23 @@
 //! * every filter value is bound as a parameter, never spliced into SQL.
 
 mod aggregate;
+mod archived;
 mod content;
 mod cursor;
+pub mod fleet;
+mod json;
 mod postgres;
 mod sqlite;
 mod types;
 
 pub use aggregate::NO_AGENT;
+pub use fleet::{
+    Claim, ClaimRecord, PlanFn, PlannedWindow, RunPlan, RunTicket, RunView, SlotGrant, StateUpdate, WindowClaim,
+    WindowDone, WindowKind, WindowRow, WindowStatus,
+};
+pub use json::{JsonPage, JsonRecords};
 pub use postgres::PgStore;
-pub use sqlite::{EXPORT_PAGE, SqliteStore};
+pub use sqlite::{EXPORT_PAGE, SqliteStore, StoredPage};
 pub use types::{
     Batch, CallFilter, CallPage, CallQuery, GroupBy, OpenWindow, ROLLUP_SLOT_SECONDS, RollupCell, SourceStatus,
     StatsRow, SyncState, WriteStats,
@@ -31,6 +39,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use huadan_model::CallRecord;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +77,20 @@ pub enum StoreError {
     /// A pagination cursor that this store did not issue.
     #[error("invalid cursor: {0}")]
     BadCursor(String),
+    /// A worker's lease on a window was lost (expired, or taken over by another worker):
+    /// its commit is refused so that only the window's current holder writes it.
+    #[error("the lease on window {window} of `{source_name}` held by {owner} was lost; commit refused")]
+    LeaseLost {
+        /// The source.
+        source_name: String,
+        /// The window, `[start, end)`.
+        window: String,
+        /// The worker whose lease it was.
+        owner: String,
+    },
+    /// The store cannot share work between processes (the embedded SQLite store).
+    #[error("{0} needs a store shared by several processes (PostgreSQL)")]
+    NotShared(&'static str),
 }
 
 /// The storage backend.
@@ -103,6 +126,19 @@ pub trait Store: Send + Sync + 'static {
     /// Every matching record, newest first, streamed with bounded memory.
     fn export(&self, filter: CallFilter) -> BoxStream<'static, Result<CallRecord, StoreError>>;
 
+    /// [`Store::calls`] with every record already serialised as JSON (the same bytes
+    /// `serde_json` makes of it); backends pass stored bodies through without
+    /// building records. The default serialises [`Store::calls`]' page.
+    async fn calls_json(&self, query: &CallQuery) -> Result<JsonPage, StoreError> {
+        JsonPage::from_page(&self.calls(query).await?)
+    }
+
+    /// [`Store::export`] as JSON, a page of records at a time, streamed with bounded
+    /// memory. The default serialises [`Store::export`]'s records.
+    fn export_json(&self, filter: CallFilter) -> BoxStream<'static, Result<JsonRecords, StoreError>> {
+        json::serialise_stream(self.export(filter))
+    }
+
     /// Counts and talk time of the matching records in [`ROLLUP_SLOT_SECONDS`] UTC slots
     /// by provider, inbound-or-not and answered-or-not, read in one pass (dashboards
     /// bucket the slots into local days and hours themselves). Backends without it
@@ -110,6 +146,101 @@ pub trait Store: Send + Sync + 'static {
     async fn rollup(&self, filter: &CallFilter) -> Result<Option<Vec<RollupCell>>, StoreError> {
         let _ = filter;
         Ok(None)
+    }
+
+    // ---- Sharing the work between processes ([`fleet`]). The defaults are those of a
+    // store used by one process only (SQLite): nothing is shared, the engine schedules
+    // windows in-process and paces the quota locally.
+
+    /// Whether several processes may share this store's sync work (leases, windows,
+    /// fleet-wide quota). `false`: the default, the single-process engine is used.
+    fn shares_work(&self) -> bool {
+        false
+    }
+
+    /// Join the source's unfinished run, or (if none, and the last one finished at
+    /// least `min_gap` ago) plan a new one with `plan`, for the whole fleet, under the
+    /// source's lock.
+    async fn plan_run(
+        &self,
+        source: &str,
+        owner: &str,
+        min_gap: Duration,
+        plan: PlanFn,
+    ) -> Result<RunTicket, StoreError> {
+        let _ = (source, owner, min_gap, plan);
+        Err(StoreError::NotShared("planning a shared run"))
+    }
+
+    /// Lease the next claimable window of `generation` to `owner` for `ttl`: one never
+    /// claimed, released, or whose holder's lease expired (`FOR UPDATE SKIP LOCKED`).
+    async fn claim_window(
+        &self,
+        source: &str,
+        generation: i64,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<Claim, StoreError> {
+        let _ = (source, generation, owner, ttl);
+        Err(StoreError::NotShared("claiming a window"))
+    }
+
+    /// Heartbeat: extend the lease by `ttl` from now. `Ok(false)`: the lease is lost
+    /// (expired or taken over); the worker must stop fetching the window.
+    async fn renew_window(&self, claim: &WindowClaim, ttl: Duration) -> Result<bool, StoreError> {
+        let _ = (claim, ttl);
+        Ok(true)
+    }
+
+    /// Give a claimed window back unfinished (shutdown, a fatal source error).
+    async fn release_window(&self, claim: &WindowClaim) -> Result<(), StoreError> {
+        let _ = claim;
+        Ok(())
+    }
+
+    /// Upsert records of a window still being fetched, if (and only if) `claim` still
+    /// holds the lease ([`StoreError::LeaseLost`] otherwise).
+    async fn write_window_records(
+        &self,
+        claim: &WindowClaim,
+        records: Vec<CallRecord>,
+    ) -> Result<WriteStats, StoreError> {
+        let _ = (claim, records);
+        Err(StoreError::NotShared("writing a leased window"))
+    }
+
+    /// In one transaction: check `claim` still holds the lease (else
+    /// [`StoreError::LeaseLost`] and nothing is written), upsert the window's last
+    /// records, mark it done or failed, and replace the source's state with
+    /// `done.update(stored state, generation)`.
+    async fn finish_window(&self, claim: &WindowClaim, done: WindowDone) -> Result<WriteStats, StoreError> {
+        let _ = (claim, done);
+        Err(StoreError::NotShared("finishing a leased window"))
+    }
+
+    /// Reserve `count` request slots `interval` apart from `source`'s fleet-wide quota.
+    /// `Ok(None)`: no shared quota (pace locally).
+    async fn reserve_slots(
+        &self,
+        source: &str,
+        interval: Duration,
+        count: u32,
+    ) -> Result<Option<SlotGrant>, StoreError> {
+        let _ = (source, interval, count);
+        Ok(None)
+    }
+
+    /// The vendor said "too many requests": no slot of `source` starts within `wait`.
+    async fn hold_quota(&self, source: &str, wait: Duration) -> Result<(), StoreError> {
+        let _ = (source, wait);
+        Ok(())
+    }
+
+    /// Every window lease of `source` kept in the audit trail, oldest first (empty
+    /// when nothing is shared).
+    async fn lease_audit(&self, source: &str) -> Result<Vec<ClaimRecord>, StoreError> {
+        let _ = source;
+        Ok(Vec::new())
     }
 }
 

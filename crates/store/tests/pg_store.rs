@@ -40,9 +40,14 @@ async fn pg_migrations_are_recorded_and_a_newer_schema_is_refused() {
     let s = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
     assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 1);
     let c = schema.client().await;
-    let versions: Vec<i32> =
-        c.query("SELECT version FROM schema_migrations", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
-    assert_eq!(versions, [1]);
+    let versions: Vec<i32> = c
+        .query("SELECT version FROM schema_migrations ORDER BY version", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, [1, 2, 3]);
     c.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)", &[]).await.unwrap();
     let err = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.err().unwrap();
     assert!(err.to_string().contains("newer huadan"), "{err}");
@@ -62,7 +67,7 @@ async fn pg_opening_one_database_from_many_processes_at_once_migrates_once() {
         o.await.unwrap().unwrap();
     }
     let n: i64 = schema.client().await.query_one("SELECT count(*) FROM schema_migrations", &[]).await.unwrap().get(0);
-    assert_eq!(n, 1);
+    assert_eq!(n, 3, "each migration recorded once");
 }
 
 #[tokio::test]
@@ -166,4 +171,108 @@ async fn pg_a_large_batch_counts_new_changed_and_unchanged_rows() {
     let w = put(&s, "src", second).await;
     assert_eq!((w.inserted, w.updated, w.unchanged), (500, 1000, 2000));
     assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 3500);
+}
+
+#[tokio::test]
+async fn pg_a_batch_failing_in_its_last_chunk_keeps_none_of_its_earlier_chunks() {
+    let Some((_schema, s)) = pg_common::pg_store().await else { return };
+    let baseline = Batch {
+        source: "src".into(),
+        records: vec![rec("src", Provider::Tanma, 1, 0)],
+        state: Some(SyncState { source: "src".into(), checkpoint: Some(at(60)), ..SyncState::default() }),
+    };
+    s.commit(baseline).await.unwrap();
+    // 2,000 records (several pipelined chunks); the one with the largest id, written in
+    // the last chunk, breaks a constraint (empty source).
+    let mut records: Vec<_> = (0..2000).map(|n| rec("src", Provider::Tanma, n, i64::from(n))).collect();
+    records[0].remark = Some("must not stick".into());
+    let last = records.iter_mut().max_by(|a, b| a.id.cmp(&b.id)).unwrap();
+    last.source = String::new();
+    let state = SyncState { source: "src".into(), checkpoint: Some(at(99_999)), ..SyncState::default() };
+    let err = s.commit(Batch { source: "src".into(), records, state: Some(state) }).await.unwrap_err();
+    assert!(err.to_string().contains("rolled back"), "{err}");
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 1, "nothing of the failed batch");
+    assert_eq!(s.call("src:c000000").await.unwrap(), None);
+    assert_eq!(s.call("src:c000001").await.unwrap().unwrap().remark, None);
+    assert_eq!(s.load_state("src").await.unwrap().unwrap().checkpoint, Some(at(60)));
+}
+
+#[tokio::test]
+async fn pg_a_large_batch_with_a_repeated_id_counts_every_occurrence() {
+    let Some((_schema, s)) = pg_common::pg_store().await else { return };
+    let mut records: Vec<_> = (0..1500).map(|n| rec("src", Provider::Tanma, n, i64::from(n))).collect();
+    let mut again = records[700].clone();
+    again.remark = Some("second".into());
+    records.push(again.clone());
+    records.push(again);
+    let w = put(&s, "src", records).await;
+    assert_eq!((w.inserted, w.updated, w.unchanged), (1500, 1, 1));
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 1500);
+    assert_eq!(s.call("src:c000700").await.unwrap().unwrap().remark.as_deref(), Some("second"));
+}
+
+#[tokio::test]
+async fn pg_concurrent_overlapping_large_batches_neither_deadlock_nor_duplicate() {
+    let Some((_schema, s)) = pg_common::pg_store().await else { return };
+    let writers: Vec<_> = (0..3u32)
+        .map(|w| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let mut stats = huadan_store::WriteStats::default();
+                for round in 0..3u32 {
+                    // Several chunks each; every writer covers the same ids in its own order.
+                    let mut recs: Vec<_> = (0..1600).map(|n| rec("src", Provider::Tanma, n, i64::from(n))).collect();
+                    recs.rotate_left(((w * 3 + round) * 211 % 1600) as usize);
+                    if w % 2 == 1 {
+                        recs.reverse();
+                    }
+                    stats += s.commit(Batch { source: "src".into(), records: recs, state: None }).await.unwrap();
+                }
+                stats
+            })
+        })
+        .collect();
+    let mut inserted = 0;
+    for w in writers {
+        let stats = w.await.unwrap();
+        assert_eq!(stats.inserted + stats.updated + stats.unchanged, 3 * 1600);
+        inserted += stats.inserted;
+    }
+    assert_eq!(inserted, 1600, "each id inserted exactly once across the writers");
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 1600);
+}
+
+#[tokio::test]
+async fn pg_stored_pages_from_sqlite_arrive_whole_and_count_as_unchanged_when_sent_again() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url);
+    let pg = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = huadan_store::SqliteStore::open(dir.path().join("a.db")).await.unwrap();
+    let mut records: Vec<_> = (0..700).map(|n| rec("src", Provider::Tanma, n, i64::from(n) * 60)).collect();
+    records[5] = with_text(records[5].clone(), &["我想申请退款"]);
+    sqlite.commit(Batch { source: "src".into(), records, state: None }).await.unwrap();
+    for round in 0..2 {
+        let (mut cursor, mut stats) = (None, huadan_store::WriteStats::default());
+        for _ in 0..100 {
+            let page = sqlite.stored_page(cursor, 300).await.unwrap();
+            cursor = page.next_cursor().map(str::to_string);
+            stats += pg.commit_stored(page).await.unwrap();
+            if cursor.is_none() {
+                break;
+            }
+        }
+        assert!(cursor.is_none(), "every page read");
+        let want = if round == 0 { (700, 0, 0) } else { (0, 0, 700) };
+        assert_eq!((stats.inserted, stats.updated, stats.unchanged), want, "round {round}");
+    }
+    for id in ["src:c000000", "src:c000005", "src:c000699"] {
+        let mut a = sqlite.call(id).await.unwrap().unwrap();
+        let mut b = pg.call(id).await.unwrap().unwrap();
+        (a.synced_at, b.synced_at) = (None, None);
+        assert_eq!(a, b, "{id}");
+    }
+    let search = CallFilter { text: Some("申请退款".into()), ..CallFilter::default() };
+    assert_eq!(pg.count(&search).await.unwrap(), 1);
+    assert_eq!(pg.count(&CallFilter::default()).await.unwrap(), 700);
 }

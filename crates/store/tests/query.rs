@@ -291,6 +291,62 @@ async fn export_streams_every_matching_record_across_internal_pages() {
     assert_eq!(filtered.len(), 1);
 }
 
+/// The cells a rollup must hold for `records`, computed here from the records
+/// themselves (not by either backend).
+fn expected_rollup(records: &[huadan_model::CallRecord]) -> Vec<huadan_store::RollupCell> {
+    use std::collections::BTreeMap;
+    let slot_ms = huadan_store::ROLLUP_SLOT_SECONDS * 1000;
+    type Key = (i64, String, bool, bool);
+    let mut cells: BTreeMap<Key, (u64, i64, Provider)> = BTreeMap::new();
+    for r in records {
+        let slot = r.started_at.as_millisecond().div_euclid(slot_ms);
+        let key = (
+            slot,
+            r.provider.as_str().to_string(),
+            r.direction == Direction::Inbound,
+            r.disposition == Disposition::Answered,
+        );
+        let e = cells.entry(key).or_insert((0, 0, r.provider));
+        e.0 += 1;
+        e.1 += r.talk_seconds.unwrap_or(0);
+    }
+    let mut out: Vec<_> = cells
+        .into_iter()
+        .map(|((slot, _, inbound, answered), (calls, talk_seconds, provider))| huadan_store::RollupCell {
+            slot_start: huadan_model::Instant::from_millisecond(slot * slot_ms).unwrap(),
+            provider,
+            inbound,
+            answered,
+            calls,
+            talk_seconds,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (a.slot_start, a.provider, a.inbound, a.answered).cmp(&(b.slot_start, b.provider, b.inbound, b.answered))
+    });
+    out
+}
+
+async fn rollup_counts_every_slot_provider_direction_and_answer() {
+    let (_d, s) = store().await;
+    // Several calls per 15-minute slot (every 7 minutes), two providers, all four
+    // direction × answer combinations, and a call on a slot's first millisecond.
+    let a: Vec<_> = (0..60).map(|n| rec("ccc-a", Provider::TencentCcc, n, i64::from(n) * 420)).collect();
+    let b: Vec<_> = (100..130).map(|n| rec("tanma-b", Provider::Tanma, n, i64::from(n - 100) * 300 + 900)).collect();
+    put(&s, "ccc-a", a.clone()).await;
+    put(&s, "tanma-b", b.clone()).await;
+    let all: Vec<_> = a.iter().chain(&b).cloned().collect();
+    let got = s.rollup(&f()).await.unwrap().expect("this backend has a rollup");
+    assert_eq!(got, expected_rollup(&all));
+    assert_eq!(got.iter().map(|c| c.calls).sum::<u64>(), 90);
+    // Filters apply as everywhere else.
+    let only_b = CallFilter { sources: vec!["tanma-b".into()], ..f() };
+    assert_eq!(s.rollup(&only_b).await.unwrap().unwrap(), expected_rollup(&b));
+    let answered = CallFilter { sources: vec!["ccc-a".into()], dispositions: vec![Disposition::Answered], ..f() };
+    let want: Vec<_> = a.iter().filter(|r| r.disposition == Disposition::Answered).cloned().collect();
+    assert_eq!(s.rollup(&answered).await.unwrap().unwrap(), expected_rollup(&want));
+}
+
 both_backends!(
     pages_are_newest_first_and_complete,
     ties_on_started_at_are_ordered_by_id_and_never_skipped,
@@ -302,4 +358,5 @@ both_backends!(
     stats_by_every_grouping,
     calls_without_agent_group_under_none,
     export_streams_every_matching_record_across_internal_pages,
+    rollup_counts_every_slot_provider_direction_and_answer,
 );

@@ -146,7 +146,7 @@ async fn migrations_are_recorded_and_reopening_keeps_the_data() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(versions, [1, 2]);
+    assert_eq!(versions, [1, 2, 3]);
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     // A database from a newer huadan is refused with a clear message.
@@ -178,3 +178,89 @@ both_backends!(
     records_and_checkpoint_commit_together,
     a_failed_batch_leaves_neither_records_nor_checkpoint,
 );
+
+#[tokio::test]
+async fn a_large_batch_failing_while_it_is_still_being_encoded_leaves_nothing() {
+    // Large batches are encoded on a second thread while being written: a bad record
+    // near the end (written after many chunks) must still roll back all of them.
+    let (_d, s) = store().await;
+    put(&s, "src", vec![rec("src", Provider::Tanma, 1, 0)]).await;
+    let mut records: Vec<_> = (2..2000).map(|n| rec("src", Provider::Tanma, n, i64::from(n))).collect();
+    records[1900].id = String::new();
+    let err = s.commit(Batch { source: "src".into(), records, state: Some(state("src", 7200)) }).await.unwrap_err();
+    assert!(err.to_string().contains("rolled back"), "{err}");
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 1);
+    assert_eq!(s.load_state("src").await.unwrap(), None);
+    // And a large batch that is fine is written whole, with its checkpoint.
+    let records: Vec<_> = (2..2000).map(|n| rec("src", Provider::Tanma, n, i64::from(n))).collect();
+    let w = s.commit(Batch { source: "src".into(), records, state: Some(state("src", 7200)) }).await.unwrap();
+    assert_eq!((w.inserted, w.updated, w.unchanged), (1998, 0, 0));
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 1999);
+    assert_eq!(s.load_state("src").await.unwrap().unwrap().checkpoint, Some(at(7200)));
+}
+
+/// The query plan of `sql` on `conn`, one line per step.
+fn plan(conn: &rusqlite::Connection, sql: &str) -> String {
+    let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let rows = st.query_map([], |r| r.get::<_, String>(3)).unwrap();
+    rows.map(Result::unwrap).collect::<Vec<_>>().join(" | ")
+}
+
+#[tokio::test]
+async fn a_version_2_database_is_upgraded_and_reads_still_use_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.db");
+    {
+        // A database as huadan wrote it with schema 2, with a row in it.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);
+             INSERT INTO schema_migrations VALUES (1, 'init', 0), (2, 'overview_index', 0);",
+        )
+        .unwrap();
+        conn.execute_batch(include_str!("../migrations/sqlite/0001_init.sql")).unwrap();
+        conn.execute_batch(include_str!("../migrations/sqlite/0002_overview_index.sql")).unwrap();
+    }
+    let s: huadan_store::DynStore = std::sync::Arc::new(SqliteStore::open(&path).await.unwrap());
+    put(&s, "src", (1..=300).map(|n| rec("src", Provider::Wecom, n, i64::from(n) * 60)).collect()).await;
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let indexes: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'calls' AND sql IS NOT NULL ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(indexes, ["calls_range_cover", "calls_source_started"]);
+
+    // Newest-first pages and their cursor: an index walk, no sorting.
+    let page = plan(&conn, "SELECT c.seq FROM calls c WHERE 1 ORDER BY c.started_at DESC, c.id DESC LIMIT 51");
+    assert!(page.contains("calls_range_cover") && !page.contains("TEMP B-TREE"), "{page}");
+    let next = plan(
+        &conn,
+        "SELECT c.seq FROM calls c WHERE (c.started_at, c.id) < (5, 'x') ORDER BY c.started_at DESC, c.id DESC LIMIT 51",
+    );
+    assert!(
+        next.contains("SEARCH c USING COVERING INDEX calls_range_cover") && !next.contains("TEMP B-TREE"),
+        "{next}"
+    );
+    let source = plan(
+        &conn,
+        "SELECT c.seq FROM calls c WHERE c.source IN ('src') AND c.started_at >= 0 AND c.started_at < 9
+         ORDER BY c.started_at DESC, c.id DESC LIMIT 51",
+    );
+    assert!(source.contains("calls_source_started") && !source.contains("TEMP B-TREE"), "{source}");
+    // Aggregates (by day, by agent) and the agent filter read the covering index only.
+    for sql in [
+        "SELECT c.started_at, c.disposition = 'answered', c.talk_seconds FROM calls c WHERE c.started_at >= 0",
+        "SELECT c.agent_id, c.agent_name, c.started_at, c.talk_seconds FROM calls c WHERE 1",
+        "SELECT c.seq FROM calls c WHERE (c.agent_id = 'a' OR c.agent_name = 'a') ORDER BY c.started_at DESC, c.id DESC LIMIT 51",
+    ] {
+        let p = plan(&conn, sql);
+        assert!(p.contains("COVERING INDEX calls_range_cover") && !p.contains("TEMP B-TREE"), "{sql}: {p}");
+    }
+    // The data written before and after the upgrade reads back in order.
+    let all = s.calls(&CallQuery { limit: 500, ..CallQuery::default() }).await.unwrap();
+    assert_eq!(all.items.len(), 300);
+    assert_eq!(all.items[0].id, "src:c000300");
+}

@@ -9,11 +9,13 @@
 //!   checkpoint at the end of the last contiguous fully stored range.
 
 mod engine;
+pub mod fleet;
 pub mod limiter;
 pub mod planner;
 pub mod retry;
 mod writer;
 
+pub use fleet::{FleetOptions, worker_identity};
 pub use retry::RetryPolicy;
 
 use huadan_config::{Config, ConfigError};
@@ -101,6 +103,11 @@ impl Progress for NoProgress {}
 /// Where the engine reads "now" (tests pin it to a fake vendor's clock).
 pub type NowFn = std::sync::Arc<dyn Fn() -> Instant + Send + Sync>;
 
+/// Called by the store writer with a batch's records right after the store committed
+/// them (never before, never for a batch that failed): e.g. to queue new recording
+/// links for archival. It runs on the writer task, so it must be quick and not block.
+pub type CommitHook = std::sync::Arc<dyn Fn(&[huadan_model::CallRecord]) + Send + Sync>;
+
 /// Tuning knobs of the engine (defaults suit production; tests shorten them).
 #[derive(Clone)]
 pub struct EngineOptions {
@@ -117,6 +124,10 @@ pub struct EngineOptions {
     pub channel_capacity: usize,
     /// The clock (`None`: the system clock).
     pub now: Option<NowFn>,
+    /// Called after every successful commit of records (see [`CommitHook`]).
+    pub on_commit: Option<CommitHook>,
+    /// Sharing the work with other processes on a shared store (PostgreSQL).
+    pub fleet: FleetOptions,
 }
 
 impl std::fmt::Debug for EngineOptions {
@@ -128,6 +139,8 @@ impl std::fmt::Debug for EngineOptions {
             .field("unlimited_chunk", &self.unlimited_chunk)
             .field("channel_capacity", &self.channel_capacity)
             .field("now", &self.now.as_ref().map(|_| "custom"))
+            .field("on_commit", &self.on_commit.as_ref().map(|_| "hook"))
+            .field("fleet", &self.fleet)
             .finish()
     }
 }
@@ -141,6 +154,8 @@ impl Default for EngineOptions {
             unlimited_chunk: SignedDuration::from_hours(6),
             channel_capacity: 16,
             now: None,
+            on_commit: None,
+            fleet: FleetOptions::default(),
         }
     }
 }
@@ -179,6 +194,12 @@ impl Engine {
     /// Replace the tuning knobs.
     pub fn with_options(mut self, options: EngineOptions) -> Self {
         self.options = options;
+        self
+    }
+
+    /// Replace how the engine shares work on a shared store (keeps the other knobs).
+    pub fn with_fleet(mut self, fleet: FleetOptions) -> Self {
+        self.options.fleet = fleet;
         self
     }
 
@@ -229,7 +250,7 @@ impl Engine {
             }
         }
         let (tx, rx) = mpsc::channel(self.options.channel_capacity.max(1));
-        let writer = tokio::spawn(writer::run(self.store.clone(), rx, selected.len()));
+        let writer = tokio::spawn(writer::run(self.store.clone(), rx, selected.len(), self.options.on_commit.clone()));
         let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
         let mut tasks = Vec::new();
         for (idx, vendor) in selected.iter().enumerate() {
@@ -263,7 +284,13 @@ impl Engine {
                 now: self.options.now.clone(),
                 chunk: if rate.is_none() { Some(self.options.unlimited_chunk) } else { None },
             };
-            tasks.push(tokio::spawn(engine::run_source(run)));
+            if self.options.fleet.enabled && self.store.shares_work() {
+                let interval = Duration::from_secs(self.config.sync.interval_seconds.max(1));
+                let (fleet, hook) = (self.options.fleet.clone(), self.options.on_commit.clone());
+                tasks.push(tokio::spawn(fleet::run_source(run, fleet, interval, hook)));
+            } else {
+                tasks.push(tokio::spawn(engine::run_source(run)));
+            }
         }
         drop(tx);
         drop(ev_tx);

@@ -2,8 +2,10 @@
 //!
 //! * `Retry` → exponential backoff with full jitter, a bounded number of attempts, then
 //!   the window is recorded as failed (and retried on the next run);
-//! * `RefreshAuth` → `vendor.reset_auth()` and one more try; a second refresh answer in
-//!   a row is fatal (a bad secret, not a stale token);
+//! * `RefreshAuth` → `vendor.reset_auth()` and one more try; only
+//!   [`RetryPolicy::max_refreshes`] refresh answers in a row are fatal (a bad secret, not
+//!   a stale token: a token revoked again right after its refresh happens, and one such
+//!   coincidence must not stop a source);
 //! * `RateLimited` → the limiter holds back for `retry_after` and slows down; bounded too;
 //! * `Fatal` → the source stops with the vendor's message.
 
@@ -24,6 +26,9 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// How many rate-limit answers one request may meet before its window fails.
     pub max_rate_limited: u32,
+    /// How many "credentials stale" answers in a row one request may meet (each
+    /// followed by a token refresh) before the source stops as misconfigured.
+    pub max_refreshes: u32,
 }
 
 impl Default for RetryPolicy {
@@ -33,6 +38,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(20),
             max_rate_limited: 30,
+            max_refreshes: 3,
         }
     }
 }
@@ -102,7 +108,7 @@ pub async fn fetch_page(
 ) -> Result<Page, FetchFailure> {
     let mut attempts = 0u32;
     let mut rate_limited = 0u32;
-    let mut refreshed = false;
+    let mut refreshes = 0u32;
     loop {
         limiter.acquire().await;
         attempts += 1;
@@ -120,7 +126,7 @@ pub async fn fetch_page(
         Counters::bump(&counters.errors);
         match error.class() {
             ErrorClass::Retry => {
-                refreshed = false;
+                refreshes = 0;
                 if attempts >= policy.max_attempts {
                     return Err(FetchFailure::Window { error, attempts });
                 }
@@ -128,17 +134,17 @@ pub async fn fetch_page(
                 tokio::time::sleep(policy.backoff(attempts)).await;
             }
             ErrorClass::RefreshAuth => {
-                if refreshed {
+                if refreshes >= policy.max_refreshes {
                     return Err(FetchFailure::Fatal(error));
                 }
                 tracing::info!(source = vendor.source(), %error, "credentials stale: refreshing");
                 vendor.reset_auth().await;
-                refreshed = true;
+                refreshes += 1;
                 // A refresh does not count against the transient-error budget.
                 attempts = attempts.saturating_sub(1);
             }
             ErrorClass::RateLimited { retry_after } => {
-                refreshed = false;
+                refreshes = 0;
                 rate_limited += 1;
                 Counters::bump(&counters.rate_limited);
                 attempts = attempts.saturating_sub(1);
@@ -165,6 +171,7 @@ mod tests {
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(1),
             max_rate_limited: 3,
+            max_refreshes: 3,
         };
         for _ in 0..50 {
             let b1 = p.backoff(1);

@@ -5,6 +5,7 @@
 //! *contiguous* run of finished windows: windows finishing out of order, or a window
 //! that failed, never let it pass a gap.
 
+use crate::CommitHook;
 use crate::planner::{REASON_FAILED, REASON_PENDING};
 use huadan_model::{CallRecord, Instant};
 use huadan_store::{Batch, DynStore, OpenWindow, SyncState, WriteStats};
@@ -248,20 +249,27 @@ impl Ledger {
 }
 
 /// The writer task: runs until every sender is gone.
-pub(crate) async fn run(store: DynStore, mut rx: mpsc::Receiver<Msg>, sources: usize) {
+pub(crate) async fn run(store: DynStore, mut rx: mpsc::Receiver<Msg>, sources: usize, hook: Option<CommitHook>) {
     let mut ledgers: Vec<Option<Box<Ledger>>> = (0..sources).map(|_| None).collect();
+    let out = Out { store, hook };
     while let Some(msg) = rx.recv().await {
-        handle(&store, &mut ledgers, msg).await;
+        handle(&out, &mut ledgers, msg).await;
         while let Ok(msg) = rx.try_recv() {
-            handle(&store, &mut ledgers, msg).await;
+            handle(&out, &mut ledgers, msg).await;
         }
         for i in 0..ledgers.len() {
-            flush(&store, &mut ledgers, i).await;
+            flush(&out, &mut ledgers, i).await;
         }
     }
 }
 
-async fn handle(store: &DynStore, ledgers: &mut [Option<Box<Ledger>>], msg: Msg) {
+/// Where committed batches go: the store, then the post-commit hook.
+struct Out {
+    store: DynStore,
+    hook: Option<CommitHook>,
+}
+
+async fn handle(store: &Out, ledgers: &mut [Option<Box<Ledger>>], msg: Msg) {
     match msg {
         Msg::Begin { source, ledger } => {
             if let Some(slot) = ledgers.get_mut(source) {
@@ -313,7 +321,8 @@ async fn handle(store: &DynStore, ledgers: &mut [Option<Box<Ledger>>], msg: Msg)
                 let mut s = l.committed.clone();
                 s.last_run = Some(end.now);
                 s.last_error = l.report.store_error.clone();
-                let _ = store.commit(Batch { source: s.source.clone(), records: Vec::new(), state: Some(s) }).await;
+                let _ =
+                    store.store.commit(Batch { source: s.source.clone(), records: Vec::new(), state: Some(s) }).await;
             }
             l.report.checkpoint = l.state.checkpoint;
             let report = std::mem::take(&mut l.report);
@@ -323,7 +332,7 @@ async fn handle(store: &DynStore, ledgers: &mut [Option<Box<Ledger>>], msg: Msg)
     }
 }
 
-async fn flush(store: &DynStore, ledgers: &mut [Option<Box<Ledger>>], source: usize) {
+async fn flush(store: &Out, ledgers: &mut [Option<Box<Ledger>>], source: usize) {
     let Some(Some(l)) = ledgers.get_mut(source) else { return };
     if l.buffer.is_empty() || l.report.store_error.is_some() {
         return;
@@ -332,13 +341,21 @@ async fn flush(store: &DynStore, ledgers: &mut [Option<Box<Ledger>>], source: us
     commit(store, l, batch).await;
 }
 
-async fn commit(store: &DynStore, l: &mut Ledger, batch: Batch) {
+async fn commit(out: &Out, l: &mut Ledger, batch: Batch) {
     let state = batch.state.clone();
-    match store.commit(batch).await {
+    // The hook sees the records only once the store has them: a copy is kept for it.
+    let records = match &out.hook {
+        Some(_) if !batch.records.is_empty() => Some(batch.records.clone()),
+        _ => None,
+    };
+    match out.store.commit(batch).await {
         Ok(stats) => {
             l.report.written += stats;
             if let Some(s) = state {
                 l.committed = s;
+            }
+            if let (Some(hook), Some(records)) = (&out.hook, records) {
+                hook(&records);
             }
         }
         Err(e) => {

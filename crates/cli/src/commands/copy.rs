@@ -3,7 +3,9 @@
 //! graduate from the embedded default).
 //!
 //! * Streamed: keyset pages over (started_at, id), newest first, the next page read
-//!   while the previous one is written; memory stays flat.
+//!   while the previous one is written; memory stays flat. SQLite → PostgreSQL moves
+//!   the rows as they are stored (columns, hash, compressed body): nothing is decoded
+//!   or serialised again.
 //! * Resumable: after each written page the position is saved in the destination
 //!   (PostgreSQL: its `store_meta` table), so an interrupted copy continues where it
 //!   stopped. Saving after the write, not with it, is safe: at worst one page is sent
@@ -12,7 +14,9 @@
 //!   sides, else the command fails (exit 1) and says which source differs.
 
 use crate::error::CliError;
-use huadan_store::{Batch, CallFilter, CallPage, CallQuery, DynStore, PgStore, redact_url};
+use huadan_store::{
+    Batch, CallFilter, CallPage, CallQuery, DynStore, PgStore, SqliteStore, StoreError, StoredPage, redact_url,
+};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -68,6 +72,40 @@ impl Destination {
     }
 }
 
+/// A page on its way from the source to the destination.
+enum Page {
+    /// Decoded records (any store to any store).
+    Records(CallPage),
+    /// Rows as SQLite stores them, for PostgreSQL to take as they are.
+    Stored(StoredPage),
+}
+
+impl Page {
+    fn len(&self) -> usize {
+        match self {
+            Page::Records(p) => p.items.len(),
+            Page::Stored(p) => p.len(),
+        }
+    }
+
+    fn next_cursor(&self) -> Option<String> {
+        match self {
+            Page::Records(p) => p.next_cursor.clone(),
+            Page::Stored(p) => p.next_cursor().map(str::to_string),
+        }
+    }
+}
+
+/// The SQLite store at a `sqlite://PATH` URL, opened directly (for the stored-row path).
+async fn sqlite_source(url: &str) -> Result<Option<SqliteStore>, CliError> {
+    let Some(path) = url.strip_prefix("sqlite://") else { return Ok(None) };
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    Ok(Some(SqliteStore::open(path).await?))
+}
+
+/// Pages being committed at once (each on its own connection).
+const WRITERS: usize = 2;
+
 /// The saved position once a copy has finished (a new run starts from the top).
 const DONE: &str = "done";
 
@@ -92,35 +130,70 @@ pub async fn run(args: CopyArgs) -> Result<ExitCode, CliError> {
     }
 
     let started = Instant::now();
-    // Reader: the next page is fetched while the previous one is being written.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<CallPage, huadan_store::StoreError>>(2);
+    // SQLite → PostgreSQL: rows as stored, no decoding and re-encoding.
+    let stored_from = if to.pg.is_some() { sqlite_source(&args.from).await? } else { None };
+    // Reader: the next page is fetched while the previous one is being written. One
+    // page waits in the channel at most: the pages in memory are the one being written,
+    // the one waiting and the one being read, whatever the size of the store.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Page, StoreError>>(1);
     let reader = {
         let (from, page) = (from.clone(), args.page);
         let mut cursor = resume.clone();
         tokio::spawn(async move {
             loop {
-                let res =
-                    from.calls(&CallQuery { filter: CallFilter::default(), limit: page, cursor: cursor.clone() }).await;
-                let last = matches!(&res, Ok(p) if p.next_cursor.is_none()) || res.is_err();
-                if let Ok(p) = &res {
-                    cursor = p.next_cursor.clone();
-                }
+                let res = match &stored_from {
+                    Some(sqlite) => sqlite.stored_page(cursor.clone(), page).await.map(Page::Stored),
+                    None => from
+                        .calls(&CallQuery { filter: CallFilter::default(), limit: page, cursor: cursor.clone() })
+                        .await
+                        .map(Page::Records),
+                };
+                let next = res.as_ref().ok().and_then(Page::next_cursor);
+                let last = next.is_none();
+                cursor = next;
                 if tx.send(res).await.is_err() || last {
                     return;
                 }
             }
         })
     };
+    // Writers: up to WRITERS pages committed at once (pages hold disjoint ids, so their
+    // transactions never wait for each other), finished in page order: the saved
+    // position only ever moves past pages that are all committed.
     let mut copied = 0u64;
     let mut written = huadan_store::WriteStats::default();
     let mut next_report = 100_000u64;
-    while let Some(page) = rx.recv().await {
-        let page = page?;
-        copied += page.items.len() as u64;
-        if !page.items.is_empty() {
-            written += to.store.commit(Batch { source: String::new(), records: page.items, state: None }).await?;
+    let mut inflight = std::collections::VecDeque::new();
+    let mut input_open = true;
+    loop {
+        while input_open && inflight.len() < WRITERS {
+            let Some(page) = rx.recv().await else {
+                input_open = false;
+                break;
+            };
+            let page = page?;
+            copied += page.len() as u64;
+            let next = page.next_cursor();
+            let (store, pg) = (to.store.clone(), to.pg.clone());
+            inflight.push_back(tokio::spawn(async move {
+                let stats = match page {
+                    Page::Records(p) if !p.items.is_empty() => {
+                        store.commit(Batch { source: String::new(), records: p.items, state: None }).await?
+                    }
+                    Page::Stored(p) if !p.is_empty() => match &pg {
+                        Some(pg) => pg.commit_stored(p).await?,
+                        None => huadan_store::WriteStats::default(),
+                    },
+                    _ => huadan_store::WriteStats::default(),
+                };
+                Ok::<_, StoreError>((stats, next))
+            }));
         }
-        match &page.next_cursor {
+        let Some(oldest) = inflight.pop_front() else { break };
+        let (stats, next) =
+            oldest.await.map_err(|e| CliError::Runtime(anyhow::anyhow!("a copy writer stopped: {e}")))??;
+        written += stats;
+        match &next {
             Some(c) => to.save(&args.from, c).await?,
             None => to.save(&args.from, DONE).await?,
         }

@@ -1,5 +1,6 @@
 //! One module per subcommand. Each takes its parsed arguments and returns the exit code.
 
+pub mod archiving;
 pub mod calls;
 pub mod copy;
 pub mod demo;
@@ -36,25 +37,47 @@ pub async fn open_store(config: &Config) -> Result<huadan_store::DynStore, CliEr
     Ok(huadan_store::open(&config.store.url).await?)
 }
 
-/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
+/// SIGINT (Ctrl-C) and SIGTERM handlers, installed when created: a signal that arrives
+/// before [`Signals::recv`] is awaited is not lost and does not kill the process with the
+/// default action, and every signal is seen (a second one too).
+pub struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
-            (Ok(mut int), Ok(mut term)) => {
-                tokio::select! {
-                    _ = int.recv() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    /// Install the handlers now.
+    pub fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams = signal(SignalKind::interrupt()).ok().zip(signal(SignalKind::terminate()).ok());
+            Signals { streams }
         }
+        #[cfg(not(unix))]
+        Signals {}
     }
-    #[cfg(not(unix))]
-    {
+
+    /// The next SIGINT or SIGTERM.
+    pub async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some((int, term)) = self.streams.as_mut() {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
+
+    /// A future resolving on the first signal, for servers' graceful shutdown.
+    pub async fn first(mut self) {
+        self.recv().await
+    }
+}
+
+/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM after it is first awaited.
+pub async fn shutdown_signal() {
+    Signals::install().recv().await
 }

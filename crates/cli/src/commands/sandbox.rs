@@ -39,21 +39,35 @@ pub fn options(args: &SandboxArgs) -> Result<SandboxOptions, CliError> {
 pub async fn run(args: SandboxArgs) -> Result<ExitCode, CliError> {
     let opts = options(&args)?;
     let sandbox = Sandbox::start(opts).await.map_err(|e| CliError::Runtime(e.into()))?;
+    // Handlers first: whoever read the start line may signal at once.
+    let stop = super::Signals::install().first();
+    // The config is complete before the start line is printed, and it appears whole
+    // (written beside, then renamed): whoever waits for either never reads half a file.
+    if let Some(path) = &args.write_config {
+        write_whole(path, &sandbox.config_toml("sqlite://huadan.db"))
+            .map_err(|e| CliError::Runtime(anyhow::anyhow!("cannot write {}: {e}", path.display())))?;
+        eprintln!("wrote {}", path.display());
+    }
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", sandbox.info_line())?;
     stdout.flush()?;
     drop(stdout);
-    if let Some(path) = &args.write_config {
-        std::fs::write(path, sandbox.config_toml("sqlite://huadan.db"))
-            .map_err(|e| CliError::Runtime(anyhow::anyhow!("cannot write {}: {e}", path.display())))?;
-        eprintln!("wrote {}", path.display());
-    }
     eprintln!(
         "sandbox: five fake vendors serving {} days × {} calls/day each (seed {}); Ctrl-C to stop",
         args.days, args.calls_per_day, args.seed
     );
-    super::shutdown_signal().await;
+    stop.await;
     eprintln!("sandbox: shutting down");
     sandbox.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Write `text` to `path` so that it appears whole: into a temporary file beside it, then
+/// renamed over it.
+fn write_whole(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
 }

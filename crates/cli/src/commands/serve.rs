@@ -27,6 +27,8 @@ pub async fn run(config: Option<&Path>) -> Result<ExitCode, CliError> {
         .map_err(|e| CliError::Runtime(anyhow::anyhow!("cannot listen on {addr} (server.listen): {e}")))?;
     let bound = listener.local_addr().map_err(|e| CliError::Runtime(e.into()))?;
     let enabled = config.sources.iter().filter(|s| s.enabled).count();
+    // Handlers before the address is announced: whoever read it may signal at once.
+    let stop = super::Signals::install().first();
     eprintln!(
         "huadan serve: REST API on http://{bound}/v1 ({enabled} enabled source(s), synced every {}s); Ctrl-C to stop",
         config.sync.interval_seconds.max(1)
@@ -37,7 +39,7 @@ pub async fn run(config: Option<&Path>) -> Result<ExitCode, CliError> {
              loopback only ({bound})"
         );
     }
-    huadan_server::serve(&config, store, listener, super::shutdown_signal()).await.map_err(server_err)?;
+    huadan_server::serve(&config, store, listener, stop).await.map_err(server_err)?;
     eprintln!("huadan serve: stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -4,11 +4,16 @@
 //! log lines go to stderr. The summary table goes to stdout. Exit 0 only if every
 //! selected source succeeded. `--follow` runs again every `[sync] interval_seconds`
 //! until SIGINT/SIGTERM, then finishes the windows in hand and exits.
+//! On a shared (PostgreSQL) store several `huadan sync` / `huadan serve` processes
+//! share each run by leasing windows (`--worker-id`, `--lease-seconds`).
+//! With `[recordings] archive = true` the recording links of committed records are
+//! queued as they are stored and archived meanwhile; a one-shot sync then finishes
+//! what is due (see [`super::archiving`]).
 
 use crate::args::SyncArgs;
 use crate::error::CliError;
 use huadan_model::time::parse_user_time;
-use huadan_sync::{Engine, Progress, SourceReport, SyncOptions, SyncReport};
+use huadan_sync::{Engine, FleetOptions, Progress, SourceReport, SyncOptions, SyncReport};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -45,17 +50,30 @@ pub async fn run(config: Option<&Path>, args: SyncArgs) -> Result<ExitCode, CliE
         return Err(CliError::usage("no enabled source in the config; add a [[sources]] entry or enable one"));
     }
     let store = super::open_store(&config).await?;
-    let engine = Engine::new(&config, store)?;
+    let archiver = super::archiving::archiver(&config, &store)?;
+    let engine = Engine::new(&config, store)?.with_options(super::archiving::engine_options(archiver.as_ref()));
+    let background = archiver.map(super::archiving::Background::start);
+    let fleet = FleetOptions {
+        worker: args.worker_id.clone().unwrap_or_else(huadan_sync::worker_identity),
+        lease: Duration::from_secs(args.lease_seconds),
+        min_gap: if args.follow { None } else { Some(Duration::ZERO) },
+        ..FleetOptions::default()
+    };
+    if engine.store().shares_work() {
+        eprintln!("sync: worker {} sharing the work through the store", fleet.worker);
+    }
+    let engine = engine.with_fleet(fleet);
     let options = SyncOptions { sources: args.sources.clone(), since, until };
     let progress = Display::new();
 
     let report = if args.follow {
         let (tx, rx) = watch::channel(false);
+        let mut signals = super::Signals::install();
         tokio::spawn(async move {
-            super::shutdown_signal().await;
+            signals.recv().await;
             eprintln!("sync: stopping after the windows in hand (send the signal again to kill)");
             let _ = tx.send(true);
-            super::shutdown_signal().await;
+            signals.recv().await;
             std::process::exit(130);
         });
         let interval = Duration::from_secs(config.sync.interval_seconds.max(1));
@@ -82,6 +100,11 @@ pub async fn run(config: Option<&Path>, args: SyncArgs) -> Result<ExitCode, CliE
         print_summary(&report);
         report
     };
+    if let Some(b) = background {
+        // After a stop signal in --follow mode, only what is in hand stops: nothing waits.
+        let within = if args.follow { Duration::ZERO } else { super::archiving::DRAIN };
+        b.finish(within, super::archiving::LEFT_FOR_NEXT).await?;
+    }
     for s in report.sources.iter().filter(|s| !s.ok) {
         eprintln!("error: source `{}`: {}", s.source, s.error.as_deref().unwrap_or("failed"));
     }

@@ -37,7 +37,7 @@ pub(super) async fn render(host: &dyn DashboardHost, v: Viewer, form: &Form, id:
     s.push_str(&recordings(lang, &r, tz));
     s.push_str(&transcript(lang, &r));
     if !r.raw.is_null() {
-        let raw = serde_json::to_string_pretty(&r.raw).unwrap_or_default();
+        let raw = serde_json::to_string_pretty(&r.raw.to_value()).unwrap_or_default();
         let _ = write!(
             s,
             r#"<section class="panel"><details><summary>{}</summary><pre class="raw">{}</pre></details></section>"#,

@@ -195,7 +195,7 @@ fn record(rng: &mut Rng, n: u64, source: &str, provider: Provider, start: i64) -
         r.hangup_side = Some(HangupSide::Customer);
     }
     r.location = Some(["上海", "北京", "杭州", "南京", "苏州"][rng.below(5) as usize].into());
-    r.raw = serde_json::json!({ "callId": r.provider_call_id, "phone": customer });
+    r.raw = serde_json::json!({ "callId": r.provider_call_id, "phone": customer }).into();
     r
 }
 

@@ -3,7 +3,7 @@
 //! Chinese Windows reads it as UTF-8. The header row is [`COLUMNS`]' names.
 
 use super::columns::{COLUMNS, Cell};
-use huadan_model::CallRecord;
+use super::view::RecordView;
 use std::io::{self, Write};
 
 /// The UTF-8 byte-order mark.
@@ -13,7 +13,6 @@ pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 pub struct CsvWriter<W: Write> {
     out: W,
     rows: u64,
-    scratch: String,
 }
 
 impl<W: Write> CsvWriter<W> {
@@ -25,11 +24,16 @@ impl<W: Write> CsvWriter<W> {
         let header: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
         out.write_all(header.join(",").as_bytes())?;
         out.write_all(b"\r\n")?;
-        Ok(CsvWriter { out, rows: 0, scratch: String::with_capacity(256) })
+        Ok(CsvWriter { out, rows: 0 })
+    }
+
+    /// Rows only, no BOM or header: for rendering part of a file on another thread.
+    pub(crate) fn rows_only(out: W) -> Self {
+        CsvWriter { out, rows: 0 }
     }
 
     /// Write one record as one row.
-    pub fn write(&mut self, r: &CallRecord) -> io::Result<()> {
+    pub fn write(&mut self, r: &RecordView<'_>) -> io::Result<()> {
         for (i, c) in COLUMNS.iter().enumerate() {
             if i > 0 {
                 self.out.write_all(b",")?;
@@ -38,7 +42,7 @@ impl<W: Write> CsvWriter<W> {
                 Cell::Null => {}
                 Cell::Int(v) => write!(self.out, "{v}")?,
                 Cell::Timestamp(t) => write!(self.out, "{t}")?,
-                Cell::Text(s) => write_field(&mut self.out, &s, &mut self.scratch)?,
+                Cell::Text(s) => write_field(&mut self.out, &s)?,
             }
         }
         self.out.write_all(b"\r\n")?;
@@ -63,26 +67,29 @@ impl<W: Write> CsvWriter<W> {
     }
 }
 
-fn write_field<W: Write>(out: &mut W, s: &str, scratch: &mut String) -> io::Result<()> {
-    if !s.contains([',', '"', '\r', '\n']) {
-        return out.write_all(s.as_bytes());
+/// One field, quoted when it holds a comma, quote, CR or LF (quotes doubled). Works on
+/// bytes: none of the four is ever part of a multi-byte UTF-8 character.
+fn write_field<W: Write>(out: &mut W, s: &str) -> io::Result<()> {
+    let bytes = s.as_bytes();
+    if !bytes.iter().any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+        return out.write_all(bytes);
     }
-    scratch.clear();
-    scratch.push('"');
-    for ch in s.chars() {
-        if ch == '"' {
-            scratch.push('"');
-        }
-        scratch.push(ch);
+    out.write_all(b"\"")?;
+    let mut rest = bytes;
+    while let Some(i) = rest.iter().position(|&b| b == b'"') {
+        // Up to and including the quote, then the quote again.
+        out.write_all(&rest[..=i])?;
+        out.write_all(b"\"")?;
+        rest = &rest[i + 1..];
     }
-    scratch.push('"');
-    out.write_all(scratch.as_bytes())
+    out.write_all(rest)?;
+    out.write_all(b"\"")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use huadan_model::{Provider, Sentence, Transcript, TranscriptStatus};
+    use huadan_model::{CallRecord, Provider, Sentence, Transcript, TranscriptStatus};
 
     #[test]
     fn quotes_what_needs_quoting_and_keeps_chinese() {
@@ -94,7 +101,8 @@ mod tests {
             sentences: vec![Sentence { text: "您好".into(), ..Sentence::default() }],
         });
         let mut w = CsvWriter::new(Vec::new(), true).unwrap();
-        w.write(&r).unwrap();
+        let json = serde_json::to_vec(&r).unwrap();
+        w.write(&RecordView::parse(&json).unwrap()).unwrap();
         let bytes = w.finish().unwrap();
         assert!(bytes.starts_with(BOM));
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();

@@ -24,6 +24,14 @@ impl<W: Write> JsonlWriter<W> {
         Ok(())
     }
 
+    /// Write one record's JSON object (as the store hands it out) as one line.
+    pub fn write_json(&mut self, json: &[u8]) -> io::Result<()> {
+        self.out.write_all(json)?;
+        self.out.write_all(b"\n")?;
+        self.rows += 1;
+        Ok(())
+    }
+
     /// Records written so far.
     pub fn rows(&self) -> u64 {
         self.rows

@@ -20,19 +20,22 @@
 
 pub mod columns;
 pub mod csv;
+mod encode;
 pub mod jsonl;
 pub mod parquet;
 mod stream;
+mod threaded;
+pub mod view;
 
 pub use csv::CsvWriter;
 pub use jsonl::JsonlWriter;
 pub use parquet::ParquetWriter;
 pub use stream::{TextFormat, http_body};
 
+use encode::{Format, PageEncoder};
 use futures::StreamExt;
-use huadan_store::{CallFilter, DynStore, StoreError};
+use huadan_store::{CallFilter, DynStore, JsonRecords, StoreError};
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 /// Which file format.
@@ -87,12 +90,6 @@ pub enum ExportError {
     },
 }
 
-enum AnyWriter {
-    Csv(CsvWriter<BufWriter<File>>),
-    Jsonl(JsonlWriter<BufWriter<File>>),
-    Parquet(Box<ParquetWriter<BufWriter<File>>>),
-}
-
 /// Stream every record matching `filter` into the file at `path`. The data goes to
 /// `PATH.partial` first and is renamed over `path` only when complete, so a failed
 /// export never leaves a truncated file under the requested name. Returns the number
@@ -127,14 +124,13 @@ fn write_err(path: &Path, e: impl std::fmt::Display) -> ExportError {
     ExportError::Write { path: path.display().to_string(), message: e.to_string() }
 }
 
-/// Records per batch handed from the store reader to the file writer.
-const BATCH: usize = 1024;
-/// Batches in flight between them (bounds memory: about this many × [`BATCH`] records).
+/// Pages (of [`huadan_store::EXPORT_PAGE`] records) in flight between the store reader
+/// and the file writer: bounds memory to a few MB of JSON.
 const IN_FLIGHT: usize = 4;
 
-/// Read the store on the async side and encode + write on a blocking thread, with a
-/// small bounded channel between them, so that decoding the next page overlaps with
-/// writing the last one while memory stays flat.
+/// Read the store's pages of JSON on the async side and encode + write them on a
+/// blocking thread, with a small bounded channel between them, so that reading the
+/// next page overlaps with writing the last one while memory stays flat.
 async fn write_file(
     store: &DynStore,
     filter: CallFilter,
@@ -142,15 +138,14 @@ async fn write_file(
     path: &Path,
 ) -> Result<u64, ExportError> {
     let file = File::create(path).map_err(|e| write_err(path, e))?;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<huadan_model::CallRecord>, StoreError>>(IN_FLIGHT);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<JsonRecords, StoreError>>(IN_FLIGHT);
     let writer_opts = options.clone();
     let writer_path = path.to_path_buf();
-    let writer = tokio::task::spawn_blocking(move || write_batches(file, rx, &writer_opts, &writer_path));
-    let mut records = store.export(filter).ready_chunks(BATCH);
-    while let Some(chunk) = records.next().await {
-        let batch: Result<Vec<_>, StoreError> = chunk.into_iter().collect();
-        let failed = batch.is_err();
-        if tx.send(batch).await.is_err() || failed {
+    let writer = tokio::task::spawn_blocking(move || write_pages(file, rx, &writer_opts, &writer_path));
+    let mut pages = store.export_json(filter);
+    while let Some(page) = pages.next().await {
+        let failed = page.is_err();
+        if tx.send(page).await.is_err() || failed {
             break; // the writer stopped (its error is reported below), or the store failed
         }
     }
@@ -158,39 +153,24 @@ async fn write_file(
     writer.await.map_err(|e| write_err(path, format!("export writer stopped: {e}")))?
 }
 
-fn write_batches(
+fn write_pages(
     file: File,
-    mut rx: tokio::sync::mpsc::Receiver<Result<Vec<huadan_model::CallRecord>, StoreError>>,
+    mut rx: tokio::sync::mpsc::Receiver<Result<JsonRecords, StoreError>>,
     options: &ExportOptions,
     path: &Path,
 ) -> Result<u64, ExportError> {
-    let out = BufWriter::with_capacity(256 * 1024, file);
-    let mut writer = match options.format {
-        ExportFormat::Csv => AnyWriter::Csv(CsvWriter::new(out, options.bom).map_err(|e| write_err(path, e))?),
-        ExportFormat::Jsonl => AnyWriter::Jsonl(JsonlWriter::new(out)),
-        ExportFormat::Parquet => AnyWriter::Parquet(Box::new(
-            ParquetWriter::new(out, options.parquet_batch_rows).map_err(|e| write_err(path, e))?,
-        )),
+    let out = threaded::ThreadedWriter::new(file).map_err(|e| write_err(path, e))?;
+    let format = match options.format {
+        ExportFormat::Csv => Format::Csv { bom: options.bom },
+        ExportFormat::Jsonl => Format::Jsonl,
+        ExportFormat::Parquet => Format::Parquet { batch_rows: options.parquet_batch_rows },
     };
-    let mut n = 0u64;
-    while let Some(batch) = rx.blocking_recv() {
-        for mut rec in batch? {
-            if options.mask_numbers {
-                rec.mask_numbers();
-            }
-            match &mut writer {
-                AnyWriter::Csv(w) => w.write(&rec).map_err(|e| write_err(path, e))?,
-                AnyWriter::Jsonl(w) => w.write(&rec).map_err(|e| write_err(path, e))?,
-                AnyWriter::Parquet(w) => w.write(&rec).map_err(|e| write_err(path, e))?,
-            }
-            n += 1;
-        }
+    let mut encoder = PageEncoder::new(out, format, options.mask_numbers).map_err(|e| write_err(path, e))?;
+    while let Some(page) = rx.blocking_recv() {
+        encoder.write_page(&page?).map_err(|e| write_err(path, e))?;
     }
-    let file = match writer {
-        AnyWriter::Csv(w) => w.finish().map_err(|e| write_err(path, e))?,
-        AnyWriter::Jsonl(w) => w.finish().map_err(|e| write_err(path, e))?,
-        AnyWriter::Parquet(w) => w.finish().map_err(|e| write_err(path, e))?,
-    };
-    file.into_inner().map_err(|e| write_err(path, e.error()))?.sync_all().map_err(|e| write_err(path, e))?;
+    let n = encoder.rows();
+    let out = encoder.finish().map_err(|e| write_err(path, e))?;
+    out.finish().map_err(|e| write_err(path, e))?.sync_all().map_err(|e| write_err(path, e))?;
     Ok(n)
 }

@@ -3,7 +3,7 @@
 //! one row group per batch of records so memory stays flat however long the export.
 
 use super::columns::{COLUMNS, Cell, ColumnType};
-use huadan_model::CallRecord;
+use super::view::RecordView;
 use parquet::basic::{Compression, LogicalType, Repetition, TimeUnit, Type as PhysicalType};
 use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
 use parquet::errors::ParquetError;
@@ -88,7 +88,7 @@ impl<W: Write + Send> ParquetWriter<W> {
     }
 
     /// Add one record; a full batch is written out as a row group.
-    pub fn write(&mut self, r: &CallRecord) -> Result<(), ParquetError> {
+    pub fn write(&mut self, r: &RecordView<'_>) -> Result<(), ParquetError> {
         for (c, buf) in COLUMNS.iter().zip(self.buffers.iter_mut()) {
             let cell = (c.get)(r);
             let present = !matches!(cell, Cell::Null);
@@ -115,7 +115,8 @@ impl<W: Write + Send> ParquetWriter<W> {
             if c.required && !present {
                 return Err(ParquetError::General(format!(
                     "record {}: required column `{}` has no value",
-                    r.id, c.name
+                    r.id.as_str(),
+                    c.name
                 )));
             }
         }

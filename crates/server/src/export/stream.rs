@@ -1,11 +1,10 @@
 //! The byte stream behind `GET /v1/export.csv` and `/v1/export.jsonl`: records are
-//! encoded as they come out of the store, a few hundred at a time, so memory stays flat.
+//! encoded as they come out of the store, a page at a time, so memory stays flat.
 
-use super::{CsvWriter, JsonlWriter};
+use super::encode::{Format, PageEncoder};
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, Stream, StreamExt};
-use huadan_model::CallRecord;
-use huadan_store::StoreError;
+use huadan_store::{JsonRecords, StoreError};
 use std::io;
 
 /// The text formats the HTTP export serves.
@@ -20,94 +19,76 @@ pub enum TextFormat {
     Jsonl,
 }
 
-enum Encoder {
-    Csv(CsvWriter<Vec<u8>>),
-    Jsonl(JsonlWriter<Vec<u8>>),
-}
+/// Pages read ahead of the encoder, and encoded chunks ahead of the client (bounds
+/// memory; lets the store read the next page while the last one is encoded and sent).
+const AHEAD: usize = 2;
 
-impl Encoder {
-    fn write(&mut self, r: &CallRecord) -> io::Result<()> {
-        match self {
-            Encoder::Csv(w) => w.write(r),
-            Encoder::Jsonl(w) => w.write(r),
-        }
-    }
-
-    fn take(&mut self) -> Bytes {
-        let buf = match self {
-            Encoder::Csv(w) => w.get_mut(),
-            Encoder::Jsonl(w) => w.get_mut(),
-        };
-        Bytes::from(std::mem::take(buf))
-    }
-}
-
-/// Records per encoded chunk (at most; fewer when the store has fewer ready).
-const CHUNK_RECORDS: usize = 256;
-
-/// Encode `records` as `format`. The first record is read before anything is sent, so
-/// that a store that fails at once gives the caller an error to answer with a proper
-/// status; a failure later ends the stream with an error (the connection is cut, the
-/// client sees a truncated body rather than a silently short export).
+/// Encode the store's pages of records as `format`. The first page is read (and
+/// encoded) before anything is sent, so that a store that fails at once gives the
+/// caller an error to answer with a proper status; a failure later ends the stream with
+/// an error (the connection is cut, the client sees a truncated body rather than a
+/// silently short export). The rest is encoded on a blocking thread, one chunk per page.
 pub async fn http_body(
-    records: BoxStream<'static, Result<CallRecord, StoreError>>,
+    pages: BoxStream<'static, Result<JsonRecords, StoreError>>,
     format: TextFormat,
     mask_numbers: bool,
 ) -> Result<impl Stream<Item = Result<Bytes, io::Error>> + Send + 'static, StoreError> {
     // Fused: after an empty first read the rest must not poll the store's stream again.
-    let mut records = records.fuse();
-    let first = records.next().await.transpose()?;
-    let records = prefetch(records);
-    let mut encoder = match format {
-        TextFormat::Csv { bom } => Encoder::Csv(CsvWriter::new(Vec::with_capacity(64 * 1024), bom).map_err(io_err)?),
-        TextFormat::Jsonl => Encoder::Jsonl(JsonlWriter::new(Vec::with_capacity(64 * 1024))),
+    let mut pages = pages.fuse();
+    let first = pages.next().await.transpose()?;
+    let format = match format {
+        TextFormat::Csv { bom } => Format::Csv { bom },
+        TextFormat::Jsonl => Format::Jsonl,
     };
-    if let Some(mut rec) = first {
-        if mask_numbers {
-            rec.mask_numbers();
-        }
-        encoder.write(&rec).map_err(io_err)?;
+    let mut encoder = PageEncoder::new(Vec::with_capacity(256 * 1024), format, mask_numbers).map_err(io_err)?;
+    if let Some(page) = &first {
+        encoder.write_page(page).map_err(io_err)?;
     }
-    let head = encoder.take();
-    let rest = records.ready_chunks(CHUNK_RECORDS).map(move |chunk| {
-        for item in chunk {
-            let mut rec = item.map_err(|e| {
-                tracing::error!(error = %e, "export stream failed; cutting the response");
-                io::Error::other(e)
-            })?;
-            if mask_numbers {
-                rec.mask_numbers();
-            }
-            encoder.write(&rec)?;
-        }
-        Ok(encoder.take())
-    });
-    Ok(stream::once(async move { Ok(head) }).chain(rest))
-}
+    let head = take(&mut encoder);
+    if first.is_none() {
+        return Ok(stream::once(async move { Ok(head) }).left_stream());
+    }
 
-/// Records read ahead of the encoder (bounds memory; lets the store decode the next
-/// page while the last one is encoded and sent).
-const PREFETCH: usize = 2048;
-
-/// Drive `records` from a task of its own into a bounded channel, so that reading the
-/// store overlaps with encoding and sending. Dropping the returned stream (client gone)
-/// stops the task at its next send.
-fn prefetch(
-    mut records: impl Stream<Item = Result<CallRecord, StoreError>> + Send + Unpin + 'static,
-) -> impl Stream<Item = Result<CallRecord, StoreError>> + Send + Unpin + 'static {
-    let (tx, rx) = tokio::sync::mpsc::channel(PREFETCH);
+    let (page_tx, mut page_rx) = tokio::sync::mpsc::channel::<Result<JsonRecords, StoreError>>(AHEAD);
+    let (bytes_tx, bytes_rx) = tokio::sync::mpsc::channel::<Result<Bytes, io::Error>>(AHEAD);
+    // Dropping the body (client gone) closes `bytes_rx`: the encoder stops at its next
+    // send, which closes `page_rx`, which stops this reader at its next send.
     tokio::spawn(async move {
-        while let Some(item) = records.next().await {
-            let failed = item.is_err();
-            if tx.send(item).await.is_err() || failed {
+        while let Some(page) = pages.next().await {
+            let failed = page.is_err();
+            if page_tx.send(page).await.is_err() || failed {
                 break;
             }
         }
     });
-    Box::pin(stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }))
+    tokio::task::spawn_blocking(move || {
+        while let Some(page) = page_rx.blocking_recv() {
+            let chunk = page
+                .map_err(|e| {
+                    tracing::error!(error = %e, "export stream failed; cutting the response");
+                    io::Error::other(e)
+                })
+                .and_then(|page| encoder.write_page(&page))
+                .map(|()| take(&mut encoder));
+            let failed = chunk.is_err();
+            if bytes_tx.blocking_send(chunk).is_err() || failed {
+                break;
+            }
+        }
+    });
+    let rest = stream::unfold(bytes_rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    Ok(stream::once(async move { Ok(head) }).chain(rest).right_stream())
 }
 
-/// Writing to a `Vec` fails only if serialising fails, which the record types never do.
+/// What the encoder wrote since the last call.
+fn take(encoder: &mut PageEncoder<Vec<u8>>) -> Bytes {
+    encoder
+        .text_output()
+        .map(|buf| Bytes::from(std::mem::replace(buf, Vec::with_capacity(256 * 1024))))
+        .unwrap_or_default()
+}
+
+/// Writing to a `Vec` fails only if a stored record cannot be read.
 fn io_err(e: io::Error) -> StoreError {
     StoreError::Db(format!("encoding the export failed: {e}"))
 }

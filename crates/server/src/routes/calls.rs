@@ -10,8 +10,10 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Extension, Path, RawQuery, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use huadan_model::CallRecord;
-use huadan_store::{CallPage, CallQuery};
+use huadan_store::CallQuery;
 
 /// List records, newest first, one page at a time.
 #[utoipa::path(
@@ -32,15 +34,18 @@ pub async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     RawQuery(query): RawQuery,
-) -> Result<Json<CallPage>, ApiError> {
+) -> Result<Response, ApiError> {
     let params = Params::parse(query.as_deref(), &[FILTER_PARAMS, &["limit", "cursor"]])?;
     let filter = caller_filter(&caller, &params, &state)?;
     let q = CallQuery { filter, limit: params.limit()?, cursor: params.one("cursor")?.map(str::to_string) };
-    let mut page = state.inner.store.calls(&q).await?;
     if caller.masks_numbers() {
+        let mut page = state.inner.store.calls(&q).await?;
         page.items.iter_mut().for_each(CallRecord::mask_numbers);
+        return Ok(Json(page).into_response());
     }
-    Ok(Json(page))
+    // Everyone else gets the stored JSON passed through (no record is decoded).
+    let page = state.inner.store.calls_json(&q).await?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], page.to_json()).into_response())
 }
 
 /// One record by id.

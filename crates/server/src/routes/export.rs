@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 
 async fn export(state: AppState, caller: Caller, params: Params, format: TextFormat) -> Result<Response, ApiError> {
     let filter = caller_filter(&caller, &params, &state)?;
-    let body = http_body(state.inner.store.export(filter), format, caller.masks_numbers()).await?;
+    let body = http_body(state.inner.store.export_json(filter), format, caller.masks_numbers()).await?;
     let (content_type, file) = match format {
         TextFormat::Csv { .. } => ("text/csv; charset=utf-8", "calls.csv"),
         TextFormat::Jsonl => ("application/x-ndjson", "calls.jsonl"),

@@ -127,7 +127,7 @@ pub fn seed_records() -> Vec<CallRecord> {
             if i % 7 == 0 {
                 r.remark = Some(format!("客户说\"好的\", 明天\n再打 #{i}"));
             }
-            r.raw = serde_json::json!({ "phone": r.caller.number, "i": i });
+            r.raw = serde_json::json!({ "phone": r.caller.number, "i": i }).into();
             r
         })
         .collect()

@@ -7,10 +7,14 @@ use crate::StoreError;
 use tokio_postgres::Client;
 
 /// `(version, name, SQL)`, in order. Never edit a released migration: add a new one.
-const MIGRATIONS: &[(u32, &str, &str)] = &[(1, "init", include_str!("../../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, "fleet", include_str!("../../migrations/postgres/0002_fleet.sql")),
+    (3, "trigram_pending_list", include_str!("../../migrations/postgres/0003_trigram_pending_list.sql")),
+];
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST: u32 = 1;
+pub(crate) const LATEST: u32 = 3;
 
 /// Advisory lock key held while migrating (any constant shared by every huadan).
 pub(crate) const LOCK_KEY: i64 = 0x6875_6164_616e_0001;
@@ -104,7 +108,7 @@ async fn trigram_index(tx: &mut tokio_postgres::Transaction<'_>) -> bool {
     // The schema name comes from the catalog; quoted as an identifier all the same.
     let sql = format!(
         "CREATE INDEX IF NOT EXISTS calls_transcript_trgm ON calls USING gin (transcript {}.gin_trgm_ops)
-         WHERE transcript IS NOT NULL",
+         WITH (gin_pending_list_limit = 16384) WHERE transcript IS NOT NULL",
         quote_ident(&schema)
     );
     match sp.batch_execute(&sql).await {

@@ -11,12 +11,14 @@
 //! to be closed.
 
 mod filter;
+mod lease;
 mod migrate;
+mod quota;
 mod read;
 mod write;
 
-use crate::content;
 use crate::cursor::Position;
+use crate::fleet::{Claim, ClaimRecord, PlanFn, RunTicket, SlotGrant, WindowClaim, WindowDone};
 use crate::{
     Batch, CallFilter, CallPage, CallQuery, GroupBy, SourceStatus, StatsRow, Store, StoreError, SyncState, WriteStats,
     redact_url,
@@ -75,7 +77,7 @@ pub(crate) fn db(e: tokio_postgres::Error) -> StoreError {
     StoreError::Db(describe(&e))
 }
 
-fn describe(e: &tokio_postgres::Error) -> String {
+pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(d) => {
             let mut s = format!("{} (SQLSTATE {})", d.message(), d.code().code());
@@ -184,6 +186,20 @@ impl PgStore {
         read!(self, |c| read::page(c, filter, after, EXPORT_PAGE))
     }
 
+    /// Write records read as stored from another store ([`crate::SqliteStore::stored_page`]),
+    /// as they are (same columns, hash and body: nothing is decoded or serialised again),
+    /// in one transaction, counted as [`Store::commit`] counts them. For `huadan copy`.
+    pub async fn commit_stored(&self, page: crate::StoredPage) -> Result<WriteStats, StoreError> {
+        let now = jiff::Timestamp::now().as_millisecond();
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let stats = write::commit(&tx, "", &page.rows, None, now).await?;
+        tx.commit().await.map_err(|e| {
+            StoreError::Db(format!("the batch may not have been stored ({}); send it again", describe(&e)))
+        })?;
+        Ok(stats)
+    }
+
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.inner.pool.get().await.map_err(|e| StoreError::Db(format!("{}: {}", self.inner.url, pool_message(&e))))
     }
@@ -200,15 +216,11 @@ fn pool_message(e: &deadpool_postgres::PoolError) -> String {
 #[async_trait]
 impl Store for PgStore {
     async fn commit(&self, batch: Batch) -> Result<WriteStats, StoreError> {
-        let records = batch.records;
-        // Serialise and hash off the async threads, before taking a connection.
-        let encoded = tokio::task::spawn_blocking(move || content::encode_all(records))
-            .await
-            .map_err(|e| StoreError::Db(format!("a database task stopped unexpectedly: {e}")))??;
         let now = jiff::Timestamp::now().as_millisecond();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
-        let stats = write::commit(&tx, &batch.source, &encoded, batch.state.as_ref(), now).await?;
+        // Records are serialised off the async threads, overlapping the server's work.
+        let stats = write::commit_records(&tx, &batch.source, batch.records, batch.state.as_ref(), now).await?;
         tx.commit().await.map_err(|e| {
             StoreError::Db(format!("the batch may not have been stored ({}); send it again", describe(&e)))
         })?;
@@ -245,6 +257,10 @@ impl Store for PgStore {
         read!(self, |c| read::stats(c, filter, by, tz))
     }
 
+    async fn rollup(&self, filter: &CallFilter) -> Result<Option<Vec<crate::RollupCell>>, StoreError> {
+        read!(self, |c| read::rollup(c, filter)).map(Some)
+    }
+
     fn export(&self, filter: CallFilter) -> BoxStream<'static, Result<CallRecord, StoreError>> {
         // Keyset pages of EXPORT_PAGE rows: memory stays flat however many rows match.
         struct S {
@@ -277,5 +293,74 @@ impl Store for PgStore {
         })
         .flatten()
         .boxed()
+    }
+
+    fn shares_work(&self) -> bool {
+        true
+    }
+
+    async fn plan_run(
+        &self,
+        source: &str,
+        owner: &str,
+        min_gap: Duration,
+        plan: PlanFn,
+    ) -> Result<RunTicket, StoreError> {
+        let mut client = self.client().await?;
+        lease::plan_run(&mut client, source, owner, min_gap, plan).await
+    }
+
+    async fn claim_window(
+        &self,
+        source: &str,
+        generation: i64,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<Claim, StoreError> {
+        let mut client = self.client().await?;
+        lease::claim_window(&mut client, source, generation, owner, ttl).await
+    }
+
+    async fn renew_window(&self, claim: &WindowClaim, ttl: Duration) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        lease::renew_window(&mut client, claim, ttl).await
+    }
+
+    async fn release_window(&self, claim: &WindowClaim) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        lease::release_window(&mut client, claim).await
+    }
+
+    async fn write_window_records(
+        &self,
+        claim: &WindowClaim,
+        records: Vec<CallRecord>,
+    ) -> Result<WriteStats, StoreError> {
+        let mut client = self.client().await?;
+        lease::write_window_records(&mut client, claim, records).await
+    }
+
+    async fn finish_window(&self, claim: &WindowClaim, done: WindowDone) -> Result<WriteStats, StoreError> {
+        let mut client = self.client().await?;
+        lease::finish_window(&mut client, claim, done).await
+    }
+
+    async fn reserve_slots(
+        &self,
+        source: &str,
+        interval: Duration,
+        count: u32,
+    ) -> Result<Option<SlotGrant>, StoreError> {
+        let client = self.client().await?;
+        quota::reserve_slots(&client, source, interval, count).await.map(Some)
+    }
+
+    async fn hold_quota(&self, source: &str, wait: Duration) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        quota::hold_quota(&client, source, wait).await
+    }
+
+    async fn lease_audit(&self, source: &str) -> Result<Vec<ClaimRecord>, StoreError> {
+        read!(self, |c| lease::lease_audit(c, source))
     }
 }

@@ -138,3 +138,46 @@ pub(crate) async fn meta(c: &Client, key: &str) -> Result<Option<String>, StoreE
     let row = c.query_opt("SELECT value FROM store_meta WHERE key = $1", &[&key]).await.map_err(db)?;
     Ok(row.map(|r| r.get(0)))
 }
+
+/// [`crate::Store::rollup`]: counted and summed by the server (`GROUP BY` over the
+/// slot, provider, inbound and answered), so only the cells cross the wire.
+pub(crate) async fn rollup(c: &Client, f: &CallFilter) -> Result<Vec<crate::RollupCell>, StoreError> {
+    use huadan_model::Provider;
+    let slot_ms = crate::ROLLUP_SLOT_SECONDS * 1000;
+    let w = filter::build(f);
+    // Floor division (a slot starts at or before its calls, also before 1970). The
+    // slot width is a constant of this build, not input.
+    let sql = format!(
+        "SELECT (c.started_at - ((c.started_at % {slot_ms}) + {slot_ms}) % {slot_ms}) / {slot_ms} AS slot,
+                c.provider, c.direction = 'inbound', c.disposition = '{answered}',
+                count(*), coalesce(sum(c.talk_seconds), 0)::int8
+         FROM calls c WHERE {} GROUP BY 1, 2, 3, 4",
+        w.sql(),
+        answered = content::ANSWERED
+    );
+    let rows = c.query(&sql, &w.refs()).await.map_err(db)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let slot: i64 = row.get(0);
+        let provider: &str = row.get(1);
+        let Some(p) = Provider::ALL.iter().find(|x| x.as_str() == provider) else {
+            return Err(StoreError::Corrupt {
+                id: format!("a row in the slot starting at {}", slot * slot_ms),
+                message: format!("unknown provider `{provider}`"),
+            });
+        };
+        let calls: i64 = row.get(4);
+        out.push(crate::RollupCell {
+            slot_start: content::millis(slot * slot_ms),
+            provider: *p,
+            inbound: row.get(2),
+            answered: row.get(3),
+            calls: calls.max(0) as u64,
+            talk_seconds: row.get(5),
+        });
+    }
+    out.sort_by(|a, b| {
+        (a.slot_start, a.provider, a.inbound, a.answered).cmp(&(b.slot_start, b.provider, b.inbound, b.answered))
+    });
+    Ok(out)
+}

@@ -10,11 +10,13 @@ fn db(e: rusqlite::Error) -> StoreError {
 
 /// Upsert `records` and replace `source`'s state (when given) in one transaction.
 /// A record whose stored hash equals its new hash is left untouched (its `synced_at`
-/// too); a changed one is updated in place with `synced_at = now_ms`.
+/// too); a changed one is updated in place with `synced_at = now_ms`. Records may
+/// still be arriving while the first are written; an `Err` among them rolls the whole
+/// batch back.
 pub(crate) fn commit(
     conn: &mut Connection,
     source: &str,
-    records: &[Encoded],
+    records: impl IntoIterator<Item = Result<Encoded, StoreError>>,
     state: Option<&SyncState>,
     now_ms: i64,
 ) -> Result<WriteStats, StoreError> {
@@ -22,6 +24,7 @@ pub(crate) fn commit(
     let mut stats = WriteStats::default();
     {
         let mut find = tx.prepare_cached("SELECT seq, content_hash FROM calls WHERE id = ?1").map_err(db)?;
+        let mut stored_body = tx.prepare_cached("SELECT record FROM call_bodies WHERE seq = ?1").map_err(db)?;
         let mut insert = tx
             .prepare_cached(
                 "INSERT INTO calls (id, source, provider, started_at, direction, disposition, agent_id, agent_name,
@@ -50,15 +53,25 @@ pub(crate) fn commit(
         let mut fts_put = tx.prepare_cached("INSERT INTO calls_fts (rowid, text) VALUES (?1, ?2)").map_err(db)?;
 
         for r in records {
+            let r = &r?;
             // Most records of a sync are new: try the insert first; only on a conflict
             // look the row up and compare hashes.
             let inserted = insert.execute(&row_params(&r.id, r, &now_ms)[..]).map_err(|e| record_error(&r.id, e))?;
+            // The incoming record with the stored archived paths carried over, if any.
+            let mut carried = None;
             let seq = if inserted == 1 {
                 stats.inserted += 1;
                 tx.last_insert_rowid()
             } else {
                 let (seq, hash): (i64, Vec<u8>) =
                     find.query_row([&r.id], |row| Ok((row.get(0)?, row.get(1)?))).map_err(db)?;
+                if hash.as_slice() == r.hash {
+                    stats.unchanged += 1;
+                    continue;
+                }
+                let old: Vec<u8> = stored_body.query_row([seq], |row| row.get(0)).map_err(db)?;
+                carried = crate::archived::carry_over(r, &old)?;
+                let r = carried.as_ref().unwrap_or(r);
                 if hash.as_slice() == r.hash {
                     stats.unchanged += 1;
                     continue;
@@ -72,6 +85,7 @@ pub(crate) fn commit(
                 stats.updated += 1;
                 seq
             };
+            let r = carried.as_ref().unwrap_or(r);
             put_body.execute(params![seq, r.body]).map_err(db)?;
             if let Some(text) = &r.transcript {
                 put_text.execute(params![seq, text]).map_err(db)?;
@@ -171,7 +185,7 @@ mod tests {
         let mut conn = db();
         // 100 stored first: c0..c99.
         let first = encode_all((0..100).map(|n| rec(n, "v1")).collect()).unwrap();
-        let w = commit(&mut conn, "s", &first, None, 1).unwrap();
+        let w = commit(&mut conn, "s", first.into_iter().map(Ok), None, 1).unwrap();
         assert_eq!((w.inserted, w.updated, w.unchanged), (100, 0, 0));
         let before = stored(&conn, "s:c5");
 
@@ -182,7 +196,7 @@ mod tests {
         again.insert(30, rec(150, "early"));
         again.push(rec(20, "v1"));
         let batch = encode_all(again).unwrap();
-        let w = commit(&mut conn, "s", &batch, None, 2).unwrap();
+        let w = commit(&mut conn, "s", batch.into_iter().map(Ok), None, 2).unwrap();
         // c150 is inserted by its first occurrence, then updated by the later one.
         assert_eq!((w.inserted, w.updated, w.unchanged), (100, 10 + 1, 90 + 1));
         assert_eq!(stored(&conn, "s:c5"), before, "unchanged rows are not touched");
@@ -203,7 +217,7 @@ mod tests {
         let mut records: Vec<CallRecord> = (0..130).map(|n| rec(n, "v1")).collect();
         records[70].id = String::new(); // violates CHECK (length(id) > 0)
         let batch = encode_all(records).unwrap();
-        let err = commit(&mut conn, "s", &batch, None, 1).unwrap_err().to_string();
+        let err = commit(&mut conn, "s", batch.into_iter().map(Ok), None, 1).unwrap_err().to_string();
         assert!(err.contains("record ``"), "{err}");
         let count: i64 = conn.query_row("SELECT count(*) FROM calls", [], |r| r.get(0)).unwrap();
         assert_eq!(count, 0);

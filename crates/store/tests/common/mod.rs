@@ -83,7 +83,7 @@ pub fn rec(source: &str, provider: Provider, n: u32, secs: i64) -> CallRecord {
     r.callee.number = Some(format!("0216{n:07}"));
     r.agent =
         Some(Agent { id: Some(format!("a{}", n % 4)), name: Some(format!("坐席{}", n % 4)), ..Agent::default() });
-    r.raw = serde_json::json!({ "id": n, "vendor": provider.as_str() });
+    r.raw = serde_json::json!({ "id": n, "vendor": provider.as_str() }).into();
     r
 }
 

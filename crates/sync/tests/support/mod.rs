@@ -300,7 +300,7 @@ impl Vendor for FakeVendor {
                     };
                     r.transcript = Some(Transcript { status, sentences: Vec::new() });
                 }
-                r.raw = serde_json::json!({ "key": c.key.to_string() });
+                r.raw = serde_json::json!({ "key": c.key.to_string() }).into();
                 r
             })
             .collect();

@@ -31,7 +31,7 @@ pub fn normalize(source: &str, raw: &serde_json::Value) -> Result<CallRecord, No
     let start_ms = w.start_time.ok_or_else(|| NormalizeError(format!("record {id} has no StartTime")))?;
     let started_at = ms(start_ms, "StartTime")?;
     let mut r = CallRecord::new(source, Provider::AliyunCcc, id, started_at);
-    r.raw = raw.clone();
+    r.raw = huadan_model::RawJson::from_value(raw);
     r.account = w.instance_id.clone().filter(|s| !s.is_empty());
     r.direction = direction(w.contact_type.as_deref());
     r.caller = number_party(w.calling_number.as_deref());

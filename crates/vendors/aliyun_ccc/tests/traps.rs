@@ -188,9 +188,9 @@ async fn aliyun_numbers_and_booleans_as_strings() {
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(&b) {
         let (mut x, mut y) = (x.clone(), y.clone());
-        assert!(y.raw["CallDuration"].is_string());
-        x.raw = serde_json::Value::Null;
-        y.raw = serde_json::Value::Null;
+        assert!(y.raw.to_value()["CallDuration"].is_string());
+        x.raw = huadan_model::RawJson::null();
+        y.raw = huadan_model::RawJson::null();
         assert_eq!(x, y);
     }
     let first = client(&strings, "").fetch(&w, None).await.unwrap();
@@ -214,17 +214,17 @@ async fn aliyun_field_drift_talk_time_and_satisfaction() {
     let mut longer = 0;
     let mut rated = 0;
     for (x, y) in a.iter().zip(&b) {
-        assert_eq!(x.talk_seconds, x.raw["TalkTime"].as_i64());
-        assert!(y.raw.get("TalkTime").is_none());
-        assert_eq!(y.talk_seconds, y.raw["CallDuration"].as_i64());
+        assert_eq!(x.talk_seconds, x.raw.to_value()["TalkTime"].as_i64());
+        assert!(y.raw.pointer("/TalkTime").is_none());
+        assert_eq!(y.talk_seconds, y.raw.to_value()["CallDuration"].as_i64());
         if x.direction == huadan_model::Direction::Inbound && x.disposition.is_answered() {
             assert!(y.talk_seconds > x.talk_seconds, "inbound CallDuration includes IVR and queue");
             longer += 1;
         }
         if x.satisfaction.is_some() {
             rated += 1;
-            assert_eq!(x.satisfaction, x.raw["SatisfactionIndex"].as_str().map(String::from));
-            assert_eq!(y.satisfaction, y.raw["Satisfaction"].as_str().map(String::from));
+            assert_eq!(x.satisfaction, x.raw.to_value()["SatisfactionIndex"].as_str().map(String::from));
+            assert_eq!(y.satisfaction, y.raw.to_value()["Satisfaction"].as_str().map(String::from));
             assert_eq!(x.satisfaction, y.satisfaction);
         }
     }
@@ -241,8 +241,9 @@ async fn aliyun_generated_mix_normalises() {
     let mut seen = std::collections::BTreeSet::new();
     let mut multi_agent = 0;
     for r in &got {
-        let kind = r.raw["ContactType"].as_str().unwrap().to_string();
-        let d = r.raw["ContactDisposition"].as_str().unwrap();
+        let kind = r.raw.to_value()["ContactType"].as_str().unwrap().to_string();
+        let raw = r.raw.to_value();
+        let d = raw["ContactDisposition"].as_str().unwrap();
         seen.insert(kind.clone());
         seen.insert(d.to_string());
         let dir = if kind == "Inbound" { "inbound" } else { "outbound" };
@@ -253,7 +254,7 @@ async fn aliyun_generated_mix_normalises() {
         assert!(w.contains(r.started_at));
         if r.participants.len() > 1 {
             multi_agent += 1;
-            assert!(r.raw["AgentIds"].as_str().unwrap().contains(','));
+            assert!(r.raw.to_value()["AgentIds"].as_str().unwrap().contains(','));
         }
         if d == "Success" {
             assert!(r.answered_at.is_some() && r.talk_seconds.unwrap() > 0);
@@ -280,11 +281,11 @@ async fn aliyun_records_change_after_update() {
     let before = run_window(&v, &w).await.unwrap();
     let answered_before: Vec<_> = before.iter().filter(|r| r.disposition.is_answered()).collect();
     assert!(!answered_before.is_empty());
-    assert!(answered_before.iter().all(|r| r.raw["RecordingReady"] == false));
+    assert!(answered_before.iter().all(|r| r.raw.to_value()["RecordingReady"] == false));
     clock.advance(SignedDuration::from_mins(45));
     let after = run_window(&v, &w).await.unwrap();
     assert_eq!(ids(&before), ids(&after));
-    assert!(after.iter().filter(|r| r.disposition.is_answered()).all(|r| r.raw["RecordingReady"] == true));
+    assert!(after.iter().filter(|r| r.disposition.is_answered()).all(|r| r.raw.to_value()["RecordingReady"] == true));
 }
 
 /// Same seed, same requests → byte-identical pages.

@@ -191,7 +191,7 @@ pub fn normalize_wire(source: &str, w: &CallRecordWire, raw: serde_json::Value) 
             .map(|reason| format!("speech-to-text failed: {reason}"));
     }
     r.transcript = Some(Transcript { status, sentences });
-    r.raw = raw;
+    r.raw = huadan_model::RawJson::from_value(&raw);
     Ok(r)
 }
 

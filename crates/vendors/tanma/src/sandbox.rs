@@ -102,6 +102,8 @@ impl Credentials {
 #[derive(Debug, Clone)]
 pub struct Generator {
     dataset: Dataset,
+    /// For recording links (`FakeContext::recording_url`).
+    ctx: FakeContext,
     roster: Vec<AgentProfile>,
     corp_id: String,
     corp_hash: String,
@@ -138,6 +140,7 @@ impl Generator {
             .unwrap_or(DEFAULT_PENDING);
         Generator {
             dataset: ctx.dataset.clone(),
+            ctx: ctx.clone(),
             roster: generate::roster(seed, 24),
             corp_id: format!("ww{:016x}", mix(&[seed, 0xC0, 1])),
             corp_hash: format!("{:016x}{:016x}", mix(&[seed, 0xC0, 2]), mix(&[seed, 0xC0, 3])),
@@ -213,12 +216,17 @@ impl Generator {
             (false, false) => String::new(),
         };
         let local = msg_time.to_zoned(jiff::tz::TimeZone::fixed(GMT8));
-        let url = format!(
-            "https://tmblueoss.wechatsi.com/{}/{}/{:02}/{}/{file_hex}.mp3",
-            self.corp_hash,
-            local.strftime("%Y%m"),
-            local.day(),
-            if wechat { "WechatSmallFile" } else { "resource" }
+        // The vendor's OSS object URL (permanent: VENDORS.md gives it no expiry), or in
+        // the sandbox the same file under the sandbox's audio route.
+        let url = self.ctx.recording_url(
+            &format!(
+                "https://tmblueoss.wechatsi.com/{}/{}/{:02}/{}/{file_hex}.mp3",
+                self.corp_hash,
+                local.strftime("%Y%m"),
+                local.day(),
+                if wechat { "WechatSmallFile" } else { "resource" }
+            ),
+            None,
         );
         let msg_id = if wechat {
             format!("{msg_rand}_{msg_ms}_external")
@@ -491,6 +499,24 @@ mod tests {
     fn ctx() -> FakeContext {
         let spec = DatasetSpec { seed: 11, days: 2, calls_per_day: 400, late: 0.0, update: 0.0 };
         FakeContext::new(Dataset::new(spec, Clock::fixed("2025-03-25T06:00:00Z".parse().unwrap())))
+    }
+
+    #[test]
+    fn in_the_sandbox_recording_links_point_at_the_audio_route() {
+        let mut sandboxed = ctx();
+        sandboxed.public_base = Some("http://127.0.0.1:9104".into());
+        let (plain, boxed) = (Generator::new(&ctx()), Generator::new(&sandboxed));
+        let now = sandboxed.dataset.now();
+        let route = format!("http://127.0.0.1:9104{}/", huadan_fakekit::SANDBOX_RECORDINGS_PATH);
+        let mut n = 0;
+        for s in sandboxed.dataset.calls_between(Provider::Tanma, sandboxed.dataset.origin(), now) {
+            let (a, b) = (plain.record(&s, now), boxed.record(&s, now));
+            let (a, b) = (a.url.unwrap_or_default(), b.url.unwrap_or_default());
+            assert!(a.starts_with("https://tmblueoss.wechatsi.com/") && a.ends_with(".mp3"), "{a}");
+            assert!(b.starts_with(&route) && b.ends_with(".mp3"), "{b}");
+            n += 1;
+        }
+        assert!(n > 300, "{n}");
     }
 
     #[test]

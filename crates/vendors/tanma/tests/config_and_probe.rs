@@ -44,7 +44,7 @@ async fn built_from_config_fetches_and_probes_the_fake() {
     let run = sync(v.as_ref(), w, now).await.unwrap();
     assert_eq!(run.ids(), expected_ids(&ctx, w.start, w.end));
     // normalize through the trait is the same as in fetch.
-    let again = v.normalize(&run.records[0].raw).unwrap();
+    let again = v.normalize(&run.records[0].raw.to_value()).unwrap();
     assert_eq!(again, run.records[0]);
 
     // probe: one cheap signed request (against the real clock: the fixed dataset clock

@@ -45,9 +45,9 @@ async fn tanma_filter_is_on_gmt_create_time_not_msg_time() {
     assert!(!before.is_empty());
     assert!(run.records.iter().any(|r| r.started_at < w.start - hours(7 * 24)), "weeks-old calls appear");
     for r in &run.records {
-        let created = parse_gmt8(r.raw["gmtCreateTime"].as_str().unwrap()).unwrap();
+        let created = parse_gmt8(r.raw.to_value()["gmtCreateTime"].as_str().unwrap()).unwrap();
         assert!(w.contains(created));
-        assert_eq!(r.started_at, parse_gmt8(r.raw["msgTime"].as_str().unwrap()).unwrap());
+        assert_eq!(r.started_at, parse_gmt8(r.raw.to_value()["msgTime"].as_str().unwrap()).unwrap());
     }
 
     // The bite: a naive client reads the range as call time. To get the calls *made* in
@@ -94,12 +94,12 @@ async fn tanma_pending_transcript_settles_on_refetch() {
         let t = again.transcript.as_ref().unwrap();
         match t.status {
             TranscriptStatus::Done => {
-                assert_eq!(again.raw["status"], 2);
+                assert_eq!(again.raw.to_value()["status"], 2);
                 assert!(!t.sentences.is_empty() && t.sentences.iter().all(|s| !s.text.is_empty()));
                 done_with_sentences += 1;
             }
             TranscriptStatus::Failed => {
-                assert_eq!(again.raw["status"], 0);
+                assert_eq!(again.raw.to_value()["status"], 0);
                 assert!(again.remark.as_deref().unwrap().contains("StatusCode"));
             }
             TranscriptStatus::Pending => unreachable!(),
@@ -121,16 +121,16 @@ async fn tanma_json_inside_strings_parsed_and_raw_kept() {
     assert_eq!(run.ids(), expected_ids(&ctx, w.start, w.end));
     let (mut done, mut failed) = (0, 0);
     for r in &run.records {
-        assert!(r.raw["departmentName"].is_string(), "raw departmentName stays a string");
-        assert!(r.raw["content"].is_string() || r.raw["content"].is_null());
-        let depts: Vec<Value> = serde_json::from_str(r.raw["departmentName"].as_str().unwrap()).unwrap();
+        assert!(r.raw.to_value()["departmentName"].is_string(), "raw departmentName stays a string");
+        assert!(r.raw.to_value()["content"].is_string() || r.raw.to_value()["content"].is_null());
+        let depts: Vec<Value> = serde_json::from_str(r.raw.to_value()["departmentName"].as_str().unwrap()).unwrap();
         let names: Vec<&str> = depts.iter().map(|d| d["name"].as_str().unwrap()).collect();
         assert_eq!(r.agent.as_ref().unwrap().department.as_deref(), Some(names.join(" / ").as_str()));
         let t = r.transcript.as_ref().unwrap();
         match t.status {
             TranscriptStatus::Done => {
                 done += 1;
-                let content: Value = serde_json::from_str(r.raw["content"].as_str().unwrap()).unwrap();
+                let content: Value = serde_json::from_str(r.raw.to_value()["content"].as_str().unwrap()).unwrap();
                 let sentences = content["Sentences"].as_array().unwrap();
                 assert_eq!(sentences.len(), t.sentences.len());
                 for (s, parsed) in sentences.iter().zip(&t.sentences) {
@@ -143,7 +143,7 @@ async fn tanma_json_inside_strings_parsed_and_raw_kept() {
             }
             TranscriptStatus::Failed => {
                 failed += 1;
-                let status: Value = serde_json::from_str(r.raw["message"].as_str().unwrap()).unwrap();
+                let status: Value = serde_json::from_str(r.raw.to_value()["message"].as_str().unwrap()).unwrap();
                 let reason = r.remark.as_deref().unwrap();
                 assert!(reason.contains(status["StatusText"].as_str().unwrap()), "{reason}");
                 assert!(t.sentences.is_empty());
@@ -158,8 +158,8 @@ async fn tanma_json_inside_strings_parsed_and_raw_kept() {
     struct Naive {
         content: Option<serde_json::Map<String, Value>>,
     }
-    let done_raw = run.records.iter().find(|r| r.raw["status"] == 2).unwrap();
-    assert!(serde_json::from_value::<Naive>(done_raw.raw.clone()).is_err());
+    let done_raw = run.records.iter().find(|r| r.raw.to_value()["status"] == 2).unwrap();
+    assert!(serde_json::from_value::<Naive>(done_raw.raw.to_value()).is_err());
 }
 
 #[tokio::test]
@@ -178,7 +178,7 @@ async fn tanma_id_above_2_pow_53_survives() {
         let id: u64 = r.provider_call_id.parse().unwrap();
         assert!(id > WIDE_ID_OFFSET && r.provider_call_id.len() >= 16);
         assert_eq!(r.id, format!("tm:{id}"));
-        assert_eq!(r.raw["id"].as_u64(), Some(id), "raw keeps the exact integer");
+        assert_eq!(r.raw.to_value()["id"].as_u64(), Some(id), "raw keeps the exact integer");
         assert!(serde_json::to_string(&r.raw).unwrap().contains(&format!("\"id\":{id}")));
         if (id as f64) as u64 != id {
             rounded_by_f64 += 1;
@@ -302,7 +302,7 @@ async fn tanma_paging_newest_first_every_record_once() {
     assert_no_duplicates(&run);
     assert_eq!(run.ids(), expected_ids(&ctx, w.start, w.end));
     let created: Vec<String> =
-        run.records.iter().map(|r| r.raw["gmtCreateTime"].as_str().unwrap().to_string()).collect();
+        run.records.iter().map(|r| r.raw.to_value()["gmtCreateTime"].as_str().unwrap().to_string()).collect();
     assert!(created.windows(2).all(|p| p[0] >= p[1]), "newest first");
     // totalCount is the window's, on every page.
     let first = c.fetch(&w, None).await.unwrap();

@@ -99,8 +99,8 @@ fn seed_failed_wechat_voice_record() {
         "https://tmblueoss.wechatsi.com/04ef60faba714b92e6371ad2dc516871/202503/21/WechatSmallFile/b9d6980b7b0c4189a6978eff7ff496aa.mp3"
     );
     // raw keeps the JSON-in-string fields as the strings received.
-    assert!(r.raw["message"].as_str().unwrap().starts_with("{\"TaskId\":\"315bb32e"));
-    assert!(r.raw["departmentName"].is_string());
+    assert!(r.raw.to_value()["message"].as_str().unwrap().starts_with("{\"TaskId\":\"315bb32e"));
+    assert!(r.raw.to_value()["departmentName"].is_string());
     assert!(!r.may_change());
 }
 

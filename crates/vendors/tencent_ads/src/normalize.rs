@@ -115,7 +115,7 @@ pub fn normalize_wire(source: &str, w: &CallRecordWire, raw: serde_json::Value) 
     }
     r.channel = Some("pstn".into());
     r.lead_id = w.leads_id.filter(|id| *id != 0).map(|id| id.to_string());
-    r.raw = raw;
+    r.raw = huadan_model::RawJson::from_value(&raw);
     Ok(r)
 }
 

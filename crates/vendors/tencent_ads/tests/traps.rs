@@ -159,7 +159,10 @@ async fn ads_gmt8_dates_not_utc() {
     assert_eq!(got.unique_keys(), expected);
     for r in &got.records {
         assert!(w.contains(r.started_at), "{} outside {w}", r.started_at);
-        assert_eq!(huadan_model::time::format_gmt8(r.started_at), r.raw["call_start_time"].as_str().unwrap());
+        assert_eq!(
+            huadan_model::time::format_gmt8(r.started_at),
+            r.raw.to_value()["call_start_time"].as_str().unwrap()
+        );
     }
     // A naive client that takes the UTC date of the window start asks for the wrong
     // day and, reading the answer's times as UTC, keeps records 8 hours off.

@@ -36,7 +36,7 @@ fn main() {
     let mut count = 0;
     for page in pages {
         for raw in page {
-            if huadan_tencent_ccc::normalize::normalize_owned("s", Some("1"), raw).is_ok() {
+            if huadan_tencent_ccc::normalize::normalize_raw("s", Some("1"), raw).is_ok() {
                 count += 1;
             }
         }

@@ -13,7 +13,7 @@
 
 use crate::auth;
 use crate::normalize;
-use crate::wire::{ACTION, DescribeTelCdrRequest, Envelope, ListResponse, MAX_PAGE_SIZE, SERVICE, VERSION};
+use crate::wire::{ACTION, DescribeTelCdrRequest, Envelope, ListResponse, MAX_PAGE_SIZE, SERVICE, TelCdrInfo, VERSION};
 use async_trait::async_trait;
 use huadan_config::{ConfigError, Secret, SourceConfig};
 use huadan_model::{CallRecord, Instant, Provider};
@@ -317,11 +317,17 @@ impl Vendor for TencentCcc {
         let received = list.len() as u64;
         let mut records = Vec::with_capacity(list.len());
         for raw in list {
-            let id = raw.get("SessionId").map(|v| v.to_string()).unwrap_or_default();
-            let record = normalize::normalize_owned(&self.source, Some(&self.account), raw);
-            records.push(record.map_err(|e| {
-                FetchError::bad_answer(format!("page {page}: {}", e.0), format!("record SessionId={id}").as_bytes())
-            })?);
+            // The typed record is read from the text; the text itself becomes `raw`.
+            let bad = |message: String, id: String| {
+                FetchError::bad_answer(format!("page {page}: {message}"), format!("record SessionId={id}").as_bytes())
+            };
+            let w: TelCdrInfo = raw.parse().map_err(|e| {
+                let id = raw.pointer("/SessionId").map(|v| v.to_string()).unwrap_or_default();
+                bad(format!("TelCdrInfo does not parse: {e}"), id)
+            })?;
+            let record = normalize::normalize_wire(&self.source, Some(&self.account), &w, raw)
+                .map_err(|e| bad(e.0, format!("{:?}", w.session_id.as_deref().unwrap_or_default())))?;
+            records.push(record);
         }
         let next = next_page(page, self.page_size, received, total).map(|n| Cursor(serde_json::json!({ "page": n })));
         Ok(Page { records, next, total })

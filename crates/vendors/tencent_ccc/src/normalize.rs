@@ -182,7 +182,7 @@ pub fn normalize(source: &str, account: Option<&str>, raw: &serde_json::Value) -
     normalize_owned(source, account, raw.clone())
 }
 
-/// [`normalize`], taking the raw record by value (it becomes `CallRecord::raw` without a copy).
+/// [`normalize`], taking the raw record by value.
 pub fn normalize_owned(
     source: &str,
     account: Option<&str>,
@@ -190,6 +190,27 @@ pub fn normalize_owned(
 ) -> Result<CallRecord, NormalizeError> {
     use serde::Deserialize;
     let w = TelCdrInfo::deserialize(&raw).map_err(|e| NormalizeError(format!("TelCdrInfo does not parse: {e}")))?;
+    normalize_wire(source, account, &w, huadan_model::RawJson::from_value(&raw))
+}
+
+/// Normalise a record kept as the JSON text the vendor sent (how the client reads a
+/// page: no `Value` tree is built; the text becomes `CallRecord::raw` as is).
+pub fn normalize_raw(
+    source: &str,
+    account: Option<&str>,
+    raw: huadan_model::RawJson,
+) -> Result<CallRecord, NormalizeError> {
+    let w: TelCdrInfo = raw.parse().map_err(|e| NormalizeError(format!("TelCdrInfo does not parse: {e}")))?;
+    normalize_wire(source, account, &w, raw)
+}
+
+/// Normalise a typed record; `raw` is stored as given.
+pub fn normalize_wire(
+    source: &str,
+    account: Option<&str>,
+    w: &TelCdrInfo,
+    raw: huadan_model::RawJson,
+) -> Result<CallRecord, NormalizeError> {
     let id = non_empty(&w.session_id).ok_or_else(|| NormalizeError("TelCdrInfo has no SessionId".into()))?;
     let started_at = ts(w.time)
         .or_else(|| ts(w.start_timestamp))

@@ -67,11 +67,21 @@ pub fn credentials_for(seed: u64) -> (String, String, i64) {
 
 /// Build the fake.
 pub fn fake(ctx: FakeContext) -> Fake {
+    let state = Arc::new(fake_state(ctx));
+    let mut credentials = serde_json::Map::new();
+    credentials.insert("secret_id".into(), state.secret_id.clone().into());
+    credentials.insert("secret_key".into(), state.secret_key.clone().into());
+    credentials.insert("sdk_app_id".into(), state.sdk_app_id.into());
+    let router = axum::Router::new().route("/", axum::routing::post(handle)).with_state(state);
+    Fake { router, credentials }
+}
+
+fn fake_state(ctx: FakeContext) -> FakeState {
     let seed = ctx.dataset.spec().seed;
     let (secret_id, secret_key, sdk_app_id) = credentials_for(seed);
     let h = mix(&[seed, 0xCCC5]);
     let roster = generate::roster(seed, 24);
-    let state = Arc::new(FakeState {
+    FakeState {
         quota: FakeQuota::new(Some(REQUESTS_PER_SECOND), None, ctx.limits),
         groups: groups_of(&roster),
         roster,
@@ -82,17 +92,11 @@ pub fn fake(ctx: FakeContext) -> Fake {
             format!("0086755{:08}", (h >> 8) % 100_000_000),
         ],
         protect_all: ctx.flag("tencent_ccc.protected_numbers"),
-        secret_id: secret_id.clone(),
-        secret_key: secret_key.clone(),
+        secret_id,
+        secret_key,
         sdk_app_id,
         ctx,
-    });
-    let mut credentials = serde_json::Map::new();
-    credentials.insert("secret_id".into(), secret_id.into());
-    credentials.insert("secret_key".into(), secret_key.into());
-    credentials.insert("sdk_app_id".into(), sdk_app_id.into());
-    let router = axum::Router::new().route("/", axum::routing::post(handle)).with_state(state);
-    Fake { router, credentials }
+    }
 }
 
 fn groups_of(roster: &[AgentProfile]) -> Vec<(String, Vec<usize>)> {
@@ -367,10 +371,16 @@ impl FakeState {
         )
     }
 
+    /// A recording link: the vendor's COS object URL, or in the sandbox the same file
+    /// under the sandbox's audio route (`FakeContext::recording_url`). VENDORS.md gives
+    /// CCC links no expiry, so none is set.
     fn record_url(&self, session: &str, suffix: &str) -> String {
-        format!(
-            "https://ccc-record-{}.cos.ap-guangzhou.myqcloud.com/{}/{session}{suffix}.mp3",
-            self.sdk_app_id, self.sdk_app_id
+        self.ctx.recording_url(
+            &format!(
+                "https://ccc-record-{}.cos.ap-guangzhou.myqcloud.com/{}/{session}{suffix}.mp3",
+                self.sdk_app_id, self.sdk_app_id
+            ),
+            None,
         )
     }
 
@@ -748,10 +758,58 @@ impl FakeState {
         if ds.updated_at(&seed).is_some_and(|t| t <= now) {
             r.remark = Some("已回访：客户确认收到资料".to_string());
             if answered {
-                r.custom_record_url =
-                    Some(format!("https://customer-archive.cos.ap-shanghai.myqcloud.com/ccc/{session}.mp3"));
+                r.custom_record_url = Some(self.ctx.recording_url(
+                    &format!("https://customer-archive.cos.ap-shanghai.myqcloud.com/ccc/{session}.mp3"),
+                    None,
+                ));
             }
         }
         r
+    }
+}
+
+#[cfg(test)]
+mod recording_link_tests {
+    use super::*;
+    use huadan_fakekit::{Clock, Dataset, DatasetSpec};
+
+    fn ctx(public_base: Option<&str>) -> FakeContext {
+        let spec = DatasetSpec { seed: 3, days: 2, calls_per_day: 300, late: 0.0, update: 0.5 };
+        let mut c = FakeContext::new(Dataset::new(spec, Clock::fixed("2025-03-25T06:00:00Z".parse().unwrap())));
+        c.public_base = public_base.map(String::from);
+        c
+    }
+
+    /// Every recording link of every record (call, legs, voicemail, customer copy).
+    fn links(st: &FakeState) -> Vec<String> {
+        let ds = &st.ctx.dataset;
+        let now = ds.now();
+        let mut out = Vec::new();
+        for c in ds.calls_between(PROVIDER, ds.origin(), now) {
+            let r = st.record(c, now);
+            out.extend(r.record_url.clone());
+            out.extend(r.custom_record_url.clone());
+            out.extend(r.voicemail_record_url.clone().unwrap_or_default());
+            for p in r.serve_participants.clone().unwrap_or_default() {
+                out.extend(p.record_url.clone());
+                out.extend(p.custom_record_url.clone());
+            }
+        }
+        out.retain(|u| !u.is_empty());
+        out
+    }
+
+    #[test]
+    fn in_the_sandbox_every_recording_link_points_at_the_audio_route() {
+        let base = "http://127.0.0.1:9102";
+        let sandboxed = links(&fake_state(ctx(Some(base))));
+        assert!(sandboxed.len() > 100, "{}", sandboxed.len());
+        let route = format!("{base}{}/", huadan_fakekit::SANDBOX_RECORDINGS_PATH);
+        assert!(sandboxed.iter().all(|u| u.starts_with(&route) && u.ends_with(".mp3")), "{:?}", &sandboxed[..3]);
+        assert!(sandboxed.iter().any(|u| u.contains("customer-archive")), "the customer's COS copy too");
+        // Outside the sandbox: the vendor's own COS links, one for one.
+        let vendor = links(&fake_state(ctx(None)));
+        assert_eq!(vendor.len(), sandboxed.len());
+        assert!(vendor.iter().all(|u| u.starts_with("https://") && u.contains(".cos.")), "{:?}", &vendor[..3]);
     }
 }

@@ -69,7 +69,7 @@ pub struct ListResponse {
     pub total_count: Option<i64>,
     /// This page's records.
     #[serde(rename = "TelCdrList", default)]
-    pub tel_cdr_list: Option<Vec<serde_json::Value>>,
+    pub tel_cdr_list: Option<Vec<huadan_model::RawJson>>,
     /// The request id.
     #[serde(rename = "RequestId", default)]
     pub request_id: Option<String>,

@@ -276,7 +276,7 @@ async fn tencent_ccc_asr_processing_is_pending_then_complete() {
     for id in &pending {
         let r = again.iter().find(|r| &r.id == id).unwrap();
         assert_eq!(r.transcript.as_ref().unwrap().status, TranscriptStatus::Done, "{id}");
-        assert!(r.raw["AsrUrl"].as_str().unwrap().starts_with("https://"));
+        assert!(r.raw.to_value()["AsrUrl"].as_str().unwrap().starts_with("https://"));
     }
 }
 

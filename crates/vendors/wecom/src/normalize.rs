@@ -80,7 +80,7 @@ pub fn normalize(source: &str, account: Option<&str>, raw: &serde_json::Value) -
     let id = fingerprint(&rec);
     let mut out = CallRecord::new(source, Provider::Wecom, &id, started_at);
     out.account = account.map(str::to_string);
-    out.raw = raw.clone();
+    out.raw = huadan_model::RawJson::from_value(raw);
     out.duration_precision = DurationPrecision::Minute;
     out.disposition = Disposition::Answered;
     out.channel = Some("pstn".into());

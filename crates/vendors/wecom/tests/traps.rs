@@ -320,12 +320,13 @@ async fn wecom_minutes_become_seconds_and_multi_party_talk_is_callers() {
     for r in &got.records {
         assert_eq!(r.duration_precision, DurationPrecision::Minute);
         assert_eq!(r.disposition, Disposition::Answered, "only connected calls are listed");
-        let caller_min = r.raw["caller"]["duration"].as_i64().unwrap();
+        let caller_min = r.raw.to_value()["caller"]["duration"].as_i64().unwrap();
         assert_eq!(r.talk_seconds, Some(caller_min * 60));
-        let total = r.raw["total_duration"].as_i64().unwrap();
-        if r.raw["call_type"] == 2 {
+        let total = r.raw.to_value()["total_duration"].as_i64().unwrap();
+        if r.raw.to_value()["call_type"] == 2 {
             multi += 1;
-            let sum: i64 = r.raw["callee"].as_array().unwrap().iter().map(|c| c["duration"].as_i64().unwrap()).sum();
+            let sum: i64 =
+                r.raw.to_value()["callee"].as_array().unwrap().iter().map(|c| c["duration"].as_i64().unwrap()).sum();
             assert_eq!(total, caller_min + sum, "the fake's total is the sum over everyone");
             assert!(r.talk_seconds.unwrap() < total * 60, "talk time is the caller's, not the total");
         } else {
@@ -341,7 +342,7 @@ async fn wecom_callee_phone_number_or_string() {
     let got = sync(&s.client(), last(s.now(), days(3)), s.now(), 0).await.unwrap();
     let (mut numbers, mut strings, mut landlines) = (0, 0, 0);
     for r in &got.records {
-        for (c, p) in r.raw["callee"].as_array().unwrap().iter().zip(&r.participants[1..]) {
+        for (c, p) in r.raw.to_value()["callee"].as_array().unwrap().iter().zip(&r.participants[1..]) {
             assert!(c.get("userid").is_some() != c.get("phone").is_some(), "a callee has userid or phone");
             match &c["phone"] {
                 serde_json::Value::Number(n) => {
@@ -367,7 +368,7 @@ async fn wecom_callee_phone_number_or_string() {
     let strict_failures = got
         .records
         .iter()
-        .flat_map(|r| r.raw["callee"].as_array().unwrap().clone())
+        .flat_map(|r| r.raw.to_value()["callee"].as_array().unwrap().clone())
         .filter(|c| serde_json::from_value::<StrictCallee>(c.clone()).is_err())
         .count();
     assert_eq!(strict_failures, numbers);
@@ -379,7 +380,7 @@ async fn wecom_direction_internal_only_when_every_callee_is_a_colleague() {
     let got = sync(&s.client(), last(s.now(), days(3)), s.now(), 0).await.unwrap();
     let (mut internal, mut outbound) = (0, 0);
     for r in &got.records {
-        let all_users = r.raw["callee"].as_array().unwrap().iter().all(|c| c.get("userid").is_some());
+        let all_users = r.raw.to_value()["callee"].as_array().unwrap().iter().all(|c| c.get("userid").is_some());
         let want = if all_users { Direction::Internal } else { Direction::Outbound };
         assert_eq!(r.direction, want);
         internal += (want == Direction::Internal) as i32;
