@@ -384,7 +384,7 @@ async fn fetch_piece(s: &Shared, job: &Job) -> Option<Vec<huadan_model::CallReco
 }
 
 /// Whether one more piece in flight is needed to reach the quota: the request took
-/// longer than the pieces in flight can cover at the source's rate, a worker is free,
+/// longer than the pieces in flight (less a spare) can cover at the source's rate, a worker is free,
 /// and the piece has enough pages left to be worth one extra request. (Pieces are cut
 /// in time, not by count: a busy piece can still leave a tail with fewer in flight.)
 fn wants_more_in_flight(s: &Shared, page: &huadan_vendor::Page) -> bool {
@@ -394,7 +394,10 @@ fn wants_more_in_flight(s: &Shared, page: &huadan_vendor::Page) -> bool {
     let pages_left = total.saturating_sub(per_page) / per_page;
     let in_flight = s.active.load(Ordering::SeqCst).max(1);
     let queued = s.queue.lock().map(|q| q.len()).unwrap_or(0);
-    pages_left >= 8 && in_flight + queued < s.workers && latency.as_secs_f64() * rate > in_flight as f64
+    // One piece beyond what the latency needs: pieces are cut in time, so one busy piece
+    // may be left alone at the end; a spare keeps the quota reached through that tail.
+    // (Extra pieces only wait at the limiter; they never add requests per second.)
+    pages_left >= 8 && in_flight + queued < s.workers && latency.as_secs_f64() * rate + 1.0 > in_flight as f64
 }
 
 async fn send_records(s: &Shared, records: Vec<huadan_model::CallRecord>) -> bool {
