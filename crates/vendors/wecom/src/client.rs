@@ -17,7 +17,7 @@ use crate::wire::{
 };
 use async_trait::async_trait;
 use huadan_config::Secret;
-use huadan_model::{CallRecord, Instant, Provider};
+use huadan_model::{CallRecord, Instant, Provider, RawJson};
 use huadan_vendor::http::{Answer, Http};
 use huadan_vendor::{
     Cursor, ErrorClass, FetchError, NormalizeError, Page, ProbeReport, Quota, Vendor, VendorLimits, Window,
@@ -146,7 +146,8 @@ impl WecomClient {
     /// One `get_dial_record` request with the cached (or a fresh) token. A refused
     /// token is invalidated here, so the next call fetches a new one; a freshly fetched
     /// token refused with 40001 means a bad secret: fatal.
-    pub async fn dial_records(&self, body: &DialRecordRequest) -> Result<Vec<serde_json::Value>, FetchError> {
+    /// Each record is kept as its compact JSON text.
+    pub async fn dial_records(&self, body: &DialRecordRequest) -> Result<Vec<RawJson>, FetchError> {
         let lease = self.token().await?;
         let request = self
             .http
@@ -155,7 +156,7 @@ impl WecomClient {
             .query(&[("access_token", lease.token.expose())])
             .json(body);
         let answer = self.http.send(request).await?;
-        match read::<DialRecordResponse>(&answer, Endpoint::Api) {
+        match read::<DialRecordResponse<RawJson>>(&answer, Endpoint::Api) {
             Ok(r) => Ok(r.record),
             Err(e) => {
                 if e.class() == ErrorClass::RefreshAuth {
@@ -175,6 +176,19 @@ impl WecomClient {
                 Err(e)
             }
         }
+    }
+}
+
+impl WecomClient {
+    /// One record of a page, read from its text (no `Value` tree); the text becomes
+    /// `raw` as is. A record that does not read is a bad answer quoting the record.
+    fn record(&self, raw: RawJson) -> Result<CallRecord, FetchError> {
+        let bad = |e: NormalizeError| FetchError::bad_answer(e.0, raw.get().as_bytes());
+        let wire = crate::normalize::parse_raw(&raw).map_err(bad)?;
+        let mut record =
+            crate::normalize::normalize_wire(&self.source, Some(&self.settings.corp_id), &wire).map_err(bad)?;
+        record.raw = raw;
+        Ok(record)
     }
 }
 
@@ -241,10 +255,7 @@ impl Vendor for WecomClient {
         let raws = self.dial_records(&body).await?;
         let n = raws.len() as u64;
         tracing::debug!(source = %self.source, start_time = pos.from, end_time = to, offset = pos.offset, records = n, "wecom get_dial_record");
-        let records = raws
-            .iter()
-            .map(|raw| self.normalize(raw).map_err(|e| FetchError::bad_answer(e.0, raw.to_string().as_bytes())))
-            .collect::<Result<Vec<CallRecord>, _>>()?;
+        let records = raws.into_iter().map(|raw| self.record(raw)).collect::<Result<Vec<CallRecord>, _>>()?;
         let next = if n >= MAX_LIMIT {
             Some(Position { from: pos.from, offset: pos.offset + n })
         } else if to < hi {

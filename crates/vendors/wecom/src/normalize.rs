@@ -9,7 +9,9 @@
 //!   every callee is a colleague (`userid`), otherwise `outbound`.
 
 use crate::wire::{Callee, DialRecord};
-use huadan_model::{Agent, CallRecord, Direction, Disposition, DurationPrecision, Participant, Party, Provider};
+use huadan_model::{
+    Agent, CallRecord, Direction, Disposition, DurationPrecision, Participant, Party, Provider, RawJson,
+};
 use huadan_vendor::NormalizeError;
 use sha2::{Digest, Sha256};
 
@@ -58,7 +60,16 @@ fn field(h: &mut Sha256, bytes: &[u8]) {
 
 /// Read one raw record (as received) into the wire type.
 pub fn parse(raw: &serde_json::Value) -> Result<DialRecord, NormalizeError> {
-    <DialRecord as serde::Deserialize>::deserialize(raw).map_err(|e| NormalizeError(format!("wecom dial record: {e}")))
+    <DialRecord as serde::Deserialize>::deserialize(raw).map_err(parse_error)
+}
+
+/// Read one record kept as its JSON text into the wire type (no `Value` tree).
+pub fn parse_raw(raw: &RawJson) -> Result<DialRecord, NormalizeError> {
+    raw.parse().map_err(parse_error)
+}
+
+fn parse_error(e: serde_json::Error) -> NormalizeError {
+    NormalizeError(format!("wecom dial record: {e}"))
 }
 
 fn minutes(m: i64) -> Result<i64, NormalizeError> {
@@ -74,13 +85,27 @@ fn party(c: &Callee) -> Party {
 
 /// Normalise one raw dial record of source `source`; `account` is the corp id.
 pub fn normalize(source: &str, account: Option<&str>, raw: &serde_json::Value) -> Result<CallRecord, NormalizeError> {
-    let rec = parse(raw)?;
+    let mut out = normalize_wire(source, account, &parse(raw)?)?;
+    out.raw = RawJson::from_value(raw);
+    Ok(out)
+}
+
+/// Normalise one record kept as the JSON text WeCom sent (how the client reads a page:
+/// no `Value` tree is built); the text becomes `CallRecord::raw` as is.
+pub fn normalize_raw(source: &str, account: Option<&str>, raw: RawJson) -> Result<CallRecord, NormalizeError> {
+    let mut out = normalize_wire(source, account, &parse_raw(&raw)?)?;
+    out.raw = raw;
+    Ok(out)
+}
+
+/// Normalise a typed record. Its `raw` is left JSON `null`: the caller, which holds the
+/// record as received, sets it ([`normalize`], [`normalize_raw`] and the client do).
+pub fn normalize_wire(source: &str, account: Option<&str>, rec: &DialRecord) -> Result<CallRecord, NormalizeError> {
     let started_at = huadan_model::time::from_unix_seconds(rec.call_time)
         .map_err(|e| NormalizeError(format!("wecom dial record: call_time: {e}")))?;
-    let id = fingerprint(&rec);
+    let id = fingerprint(rec);
     let mut out = CallRecord::new(source, Provider::Wecom, &id, started_at);
     out.account = account.map(str::to_string);
-    out.raw = huadan_model::RawJson::from_value(raw);
     out.duration_precision = DurationPrecision::Minute;
     out.disposition = Disposition::Answered;
     out.channel = Some("pstn".into());

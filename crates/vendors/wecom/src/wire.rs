@@ -64,9 +64,12 @@ pub struct DialRecordRequest {
 }
 
 /// The answer of `get_dial_record`. Records stay raw JSON here so that each one is kept
-/// verbatim in `raw`; [`DialRecord`] reads them.
+/// verbatim in `raw`; [`DialRecord`] reads them. `R` is how a record is held: the
+/// client reads each one as its JSON text ([`huadan_model::RawJson`], no `Value` tree);
+/// [`serde_json::Value`] (the default) suits tests and the fake's checks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DialRecordResponse {
+#[serde(bound(deserialize = "R: Deserialize<'de>", serialize = "R: Serialize"))]
+pub struct DialRecordResponse<R = serde_json::Value> {
     /// 0 on success.
     #[serde(deserialize_with = "flex_i64")]
     pub errcode: i64,
@@ -75,7 +78,7 @@ pub struct DialRecordResponse {
     pub errmsg: String,
     /// The page of records (absent on error; `null` or absent is read as empty).
     #[serde(default, deserialize_with = "null_as_empty")]
-    pub record: Vec<serde_json::Value>,
+    pub record: Vec<R>,
 }
 
 /// One dial record. WeCom gives it no id.
