@@ -19,7 +19,7 @@ use crate::normalize;
 use crate::wire::{self, ErrorBody, ListResponse};
 use async_trait::async_trait;
 use huadan_config::{ConfigError, Secret, SourceConfig};
-use huadan_model::{CallRecord, Instant, Provider};
+use huadan_model::{CallRecord, Instant, Provider, RawJson};
 use huadan_vendor::http::{Answer, Http};
 use huadan_vendor::{
     Cursor, ErrorClass, FetchError, NormalizeError, Page, ProbeReport, Quota, Vendor, VendorLimits, Window,
@@ -246,7 +246,7 @@ impl AliyunCcc {
     }
 
     /// Send one signed list request with these API parameters.
-    async fn call(&self, params: BTreeMap<String, String>) -> Result<ListResponse, FetchError> {
+    async fn call(&self, params: BTreeMap<String, String>) -> Result<ListResponse<RawJson>, FetchError> {
         let timestamp = self.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
         let nonce = self.nonce();
         let request = match self.signature {
@@ -308,7 +308,8 @@ impl AliyunCcc {
 }
 
 /// Turn an HTTP answer into a list response or a classified error.
-pub fn read_answer(answer: &Answer) -> Result<ListResponse, FetchError> {
+/// Each record is kept as its compact JSON text.
+pub fn read_answer(answer: &Answer) -> Result<ListResponse<RawJson>, FetchError> {
     if !answer.is_success() {
         if let Ok(err) = serde_json::from_slice::<ErrorBody>(&answer.body)
             && let Some(code) = err.code.filter(|c| !c.is_empty())
@@ -317,7 +318,7 @@ pub fn read_answer(answer: &Answer) -> Result<ListResponse, FetchError> {
         }
         return Err(answer.http_error());
     }
-    let resp: ListResponse = answer.json()?;
+    let resp: ListResponse<RawJson> = answer.json()?;
     match resp.code.as_deref() {
         Some("OK") | Some("200") => {}
         Some(code) => return Err(vendor_error(code, resp.message.clone().unwrap_or_default(), answer.status)),
@@ -409,8 +410,9 @@ impl Vendor for AliyunCcc {
         let data = resp.data.unwrap_or_default();
         let mut records = Vec::with_capacity(data.list.len());
         let mut newest: Option<i64> = None;
-        for raw in &data.list {
-            let rec = normalize::normalize(&self.source, raw)?;
+        for raw in data.list {
+            // Read from the record's text, which becomes `raw` as is (no `Value` tree).
+            let rec = normalize::normalize_raw(&self.source, raw)?;
             let ms = rec.started_at.as_millisecond();
             newest = Some(newest.map_or(ms, |n| n.max(ms)));
             records.push(rec);

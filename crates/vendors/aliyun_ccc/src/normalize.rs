@@ -14,14 +14,34 @@
 
 use crate::wire::CallDetailRecord;
 use huadan_model::{
-    Agent, CallRecord, Direction, Disposition, HangupSide, Instant, Participant, Party, Provider, time,
+    Agent, CallRecord, Direction, Disposition, HangupSide, Instant, Participant, Party, Provider, RawJson, time,
 };
 use huadan_vendor::NormalizeError;
 
 /// Normalise one raw record of source `source`.
 pub fn normalize(source: &str, raw: &serde_json::Value) -> Result<CallRecord, NormalizeError> {
-    let w: CallDetailRecord =
-        serde_json::from_value(raw.clone()).map_err(|e| NormalizeError(format!("CallDetailRecord: {e}")))?;
+    let w: CallDetailRecord = serde_json::from_value(raw.clone()).map_err(parse_error)?;
+    let mut r = normalize_wire(source, &w)?;
+    r.raw = RawJson::from_value(raw);
+    Ok(r)
+}
+
+/// Normalise one record kept as the JSON text the vendor sent (how the client reads a
+/// page: no `Value` tree is built); the text becomes `CallRecord::raw` as is.
+pub fn normalize_raw(source: &str, raw: RawJson) -> Result<CallRecord, NormalizeError> {
+    let w: CallDetailRecord = raw.parse().map_err(parse_error)?;
+    let mut r = normalize_wire(source, &w)?;
+    r.raw = raw;
+    Ok(r)
+}
+
+fn parse_error(e: serde_json::Error) -> NormalizeError {
+    NormalizeError(format!("CallDetailRecord: {e}"))
+}
+
+/// Normalise a typed record. Its `raw` is left JSON `null`: the caller, which holds the
+/// record as received, sets it ([`normalize`] and [`normalize_raw`] do).
+pub fn normalize_wire(source: &str, w: &CallDetailRecord) -> Result<CallRecord, NormalizeError> {
     let id = w
         .contact_id
         .as_deref()
@@ -31,7 +51,6 @@ pub fn normalize(source: &str, raw: &serde_json::Value) -> Result<CallRecord, No
     let start_ms = w.start_time.ok_or_else(|| NormalizeError(format!("record {id} has no StartTime")))?;
     let started_at = ms(start_ms, "StartTime")?;
     let mut r = CallRecord::new(source, Provider::AliyunCcc, id, started_at);
-    r.raw = huadan_model::RawJson::from_value(raw);
     r.account = w.instance_id.clone().filter(|s| !s.is_empty());
     r.direction = direction(w.contact_type.as_deref());
     r.caller = number_party(w.calling_number.as_deref());

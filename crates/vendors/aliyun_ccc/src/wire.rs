@@ -20,9 +20,11 @@ pub const MAX_PAGE_NUMBER: u32 = 100;
 pub const MAX_PAGE_SIZE: u32 = 100;
 
 /// A successful answer: `{"RequestId","Code":"OK","HttpStatusCode":200,"Message","Data":{…}}`.
+/// `R` is how a record is held: the client reads each one as its JSON text
+/// ([`huadan_model::RawJson`], no `Value` tree); [`serde_json::Value`] is the default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ListResponse {
+#[serde(rename_all = "PascalCase", bound(deserialize = "R: Deserialize<'de>", serialize = "R: Serialize"))]
+pub struct ListResponse<R = serde_json::Value> {
     /// Request id.
     #[serde(default, deserialize_with = "de_opt_string", skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
@@ -37,13 +39,13 @@ pub struct ListResponse {
     pub message: Option<String>,
     /// The page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<ListData>,
+    pub data: Option<ListData<R>>,
 }
 
-/// `Data`: one page of records.
+/// `Data`: one page of records, each held as `R` (see [`ListResponse`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ListData {
+#[serde(rename_all = "PascalCase", bound(deserialize = "R: Deserialize<'de>", serialize = "R: Serialize"))]
+pub struct ListData<R = serde_json::Value> {
     /// The window's total — **only on page 1**; later pages say 0.
     #[serde(default, deserialize_with = "de_opt_i64", skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
@@ -56,7 +58,7 @@ pub struct ListData {
     /// The records, kept as raw JSON so that `raw` is exactly what the vendor sent;
     /// each is read through [`CallDetailRecord`]. `null` reads as empty.
     #[serde(default, deserialize_with = "de_null_vec")]
-    pub list: Vec<serde_json::Value>,
+    pub list: Vec<R>,
 }
 
 /// One `CallDetailRecord`: the doc page's fields plus the SDK model's.
@@ -239,8 +241,8 @@ fn de_opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error
 }
 
 /// A list, with `null` read as empty.
-fn de_null_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<serde_json::Value>, D::Error> {
-    Ok(Option::<Vec<serde_json::Value>>::deserialize(d)?.unwrap_or_default())
+fn de_null_vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
 #[cfg(test)]

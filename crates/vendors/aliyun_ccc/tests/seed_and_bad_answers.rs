@@ -256,3 +256,37 @@ async fn aliyun_always_full_pages_never_loop_forever() {
     assert_eq!(got.len(), 20_000);
     assert!(seen.iter().all(|q| !q.contains("PageNumber=101")));
 }
+
+/// One record as a vendor might format it: indentation, spaces around `:`, tabs and
+/// newlines; strings with inner spaces and escapes; numbers as strings and as numbers;
+/// a key the wire type does not know.
+const PRETTY_RECORD: &str = "{\n  \"ContactId\" : \"job-125152394144124921\",\n\t\"StartTime\": \"1532448000000\", \"CallDuration\": 30,\r\n  \"ContactType\": \"Outbound\", \"AgentIds\": \"a1@i, a2@i\",\n  \"AgentNames\": \"张 三,\\u674e\\u56db\", \"Note\": \"a  b\\t \\\"q\\\"\",\n  \"Extra\": { \"N\": [1, 2.50, null] }\n}";
+
+/// The same record, compact.
+const COMPACT_RECORD: &str = r#"{"ContactId":"job-125152394144124921","StartTime":"1532448000000","CallDuration":30,"ContactType":"Outbound","AgentIds":"a1@i, a2@i","AgentNames":"张 三,\u674e\u56db","Note":"a  b\t \"q\"","Extra":{"N":[1,2.50,null]}}"#;
+
+/// A fetched record's `raw` is the vendor's record text, compact: byte for byte what
+/// was sent minus the whitespace outside strings (no `Value` tree in between), and the
+/// record is the one the `Value` entry point makes.
+#[tokio::test]
+async fn aliyun_fetched_raw_is_the_compact_record_text() {
+    let body = format!(
+        "{{\n \"RequestId\": \"r\", \"Code\" : \"OK\",\n \"Data\": {{ \"TotalCount\": 2, \"List\": [\n {PRETTY_RECORD},\n\t{PRETTY_RECORD} ] }}\n}}\n"
+    );
+    let (endpoint, _) = canned(vec![(200, "application/json", body)]).await;
+    let v = vendor_for(&endpoint, "");
+    let page = v.fetch(&window(), None).await.unwrap();
+    assert_eq!(page.records.len(), 2);
+    let value: serde_json::Value = serde_json::from_str(PRETTY_RECORD).unwrap();
+    for r in &page.records {
+        assert_eq!(r.raw.get(), COMPACT_RECORD, "byte-identical to the compact record text");
+        assert!(!r.raw.get().contains('\n') && !r.raw.get().contains(": "), "no whitespace leaks into raw");
+        assert_eq!(r.agent.as_ref().unwrap().name.as_deref(), Some("张 三"));
+        assert_eq!(r.participants[1].name.as_deref(), Some("李四"));
+        let mut via_value = v.normalize(&value).unwrap();
+        assert_eq!(via_value.raw, value);
+        assert_eq!(r.raw, value);
+        via_value.raw = r.raw.clone();
+        assert_eq!(*r, via_value);
+    }
+}
