@@ -35,7 +35,7 @@ use crate::wire::{Envelope, LIST_PATH, ListData};
 use async_trait::async_trait;
 use huadan_config::Secret;
 use huadan_model::time::{format_gmt8, gmt8_date, gmt8_day_start, parse_gmt8};
-use huadan_model::{CallRecord, Instant, Provider};
+use huadan_model::{CallRecord, Instant, Provider, RawJson};
 use huadan_vendor::http::{Answer, Http};
 use huadan_vendor::{
     Cursor, ErrorClass, FetchError, NormalizeError, Page, PlanError, ProbeReport, Quota, Vendor, VendorLimits, Window,
@@ -251,7 +251,7 @@ impl Client {
     }
 
     /// Send one list request and return its `data`, or the classified error.
-    async fn list(&self, params: &[(&str, String)]) -> Result<ListData, FetchError> {
+    async fn list(&self, params: &[(&str, String)]) -> Result<ListData<RawJson>, FetchError> {
         let answer = self.send(params).await?;
         read_answer(&answer)
     }
@@ -266,9 +266,10 @@ impl Client {
     }
 }
 
-/// Turn an HTTP answer into the list's `data` or a classified [`FetchError`].
-pub fn read_answer(answer: &Answer) -> Result<ListData, FetchError> {
-    let envelope = answer.json::<Envelope<ListData>>()?;
+/// Turn an HTTP answer into the list's `data` or a classified [`FetchError`]. Each
+/// record is kept as its compact JSON text (no `Value` tree).
+pub fn read_answer(answer: &Answer) -> Result<ListData<RawJson>, FetchError> {
+    let envelope = answer.json::<Envelope<ListData<RawJson>>>()?;
     if envelope.code != 0 {
         let retry_after = answer
             .headers
@@ -289,6 +290,18 @@ pub fn read_answer(answer: &Answer) -> Result<ListData, FetchError> {
         return Err(answer.http_error());
     }
     envelope.data.ok_or_else(|| FetchError::bad_answer("code 0 but no `data`", &answer.body))
+}
+
+impl Client {
+    /// One record of a page, read from its text (no `Value` tree); the text becomes
+    /// `raw` as is. A record that does not read is a bad answer quoting the record.
+    fn record(&self, raw: RawJson) -> Result<CallRecord, FetchError> {
+        let bad = |e: NormalizeError| FetchError::bad_answer(e.0, raw.get().as_bytes());
+        let wire = normalize::parse_raw(&raw).map_err(bad)?;
+        let mut record = normalize::normalize_wire(&self.source, &wire).map_err(bad)?;
+        record.raw = raw;
+        Ok(record)
+    }
 }
 
 fn cursor_error(message: String) -> FetchError {
@@ -375,9 +388,8 @@ impl Vendor for Client {
         let data = self.list(&params).await?;
 
         let mut parsed: Vec<(Instant, CallRecord)> = Vec::with_capacity(data.entities.len());
-        for raw in &data.entities {
-            let rec = normalize::normalize(&self.source, raw)
-                .map_err(|e| FetchError::bad_answer(e.0, raw.to_string().as_bytes()))?;
+        for raw in data.entities {
+            let rec = self.record(raw)?;
             parsed.push((rec.started_at, rec));
         }
         if parsed.windows(2).any(|w| w[1].0 < w[0].0) {

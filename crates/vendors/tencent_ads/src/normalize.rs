@@ -5,7 +5,9 @@
 
 use crate::wire::CallRecordWire;
 use huadan_model::time::parse_gmt8;
-use huadan_model::{Agent, CallRecord, Direction, Disposition, HangupSide, Instant, Party, Provider, Recording};
+use huadan_model::{
+    Agent, CallRecord, Direction, Disposition, HangupSide, Instant, Party, Provider, RawJson, Recording,
+};
 use huadan_vendor::NormalizeError;
 use jiff::SignedDuration;
 use serde::Deserialize;
@@ -55,12 +57,33 @@ pub fn query_time(wire: &CallRecordWire) -> Result<Instant, NormalizeError> {
 
 /// Normalise one raw record (as received) of source `source`.
 pub fn normalize(source: &str, raw: &serde_json::Value) -> Result<CallRecord, NormalizeError> {
-    let wire = CallRecordWire::deserialize(raw).map_err(|e| NormalizeError(format!("not a call record: {e}")))?;
-    normalize_wire(source, &wire, raw.clone())
+    let wire = CallRecordWire::deserialize(raw).map_err(parse_error)?;
+    let mut r = normalize_wire(source, &wire)?;
+    r.raw = RawJson::from_value(raw);
+    Ok(r)
 }
 
-/// Normalise an already parsed wire record; `raw` is kept verbatim.
-pub fn normalize_wire(source: &str, w: &CallRecordWire, raw: serde_json::Value) -> Result<CallRecord, NormalizeError> {
+/// Read one record kept as its JSON text into the wire type (no `Value` tree).
+pub fn parse_raw(raw: &RawJson) -> Result<CallRecordWire, NormalizeError> {
+    raw.parse().map_err(parse_error)
+}
+
+fn parse_error(e: serde_json::Error) -> NormalizeError {
+    NormalizeError(format!("not a call record: {e}"))
+}
+
+/// Normalise one record kept as the JSON text the vendor sent (how the client reads a
+/// page: no `Value` tree is built); the text becomes `CallRecord::raw` as is.
+pub fn normalize_raw(source: &str, raw: RawJson) -> Result<CallRecord, NormalizeError> {
+    let mut r = normalize_wire(source, &parse_raw(&raw)?)?;
+    r.raw = raw;
+    Ok(r)
+}
+
+/// Normalise an already parsed wire record. Its `raw` is left JSON `null`: the caller,
+/// which holds the record as received, sets it ([`normalize`], [`normalize_raw`] and
+/// the client do).
+pub fn normalize_wire(source: &str, w: &CallRecordWire) -> Result<CallRecord, NormalizeError> {
     let call_id = w.call_id.trim();
     if call_id.is_empty() {
         return Err(NormalizeError("call_id is missing".into()));
@@ -115,7 +138,6 @@ pub fn normalize_wire(source: &str, w: &CallRecordWire, raw: serde_json::Value) 
     }
     r.channel = Some("pstn".into());
     r.lead_id = w.leads_id.filter(|id| *id != 0).map(|id| id.to_string());
-    r.raw = huadan_model::RawJson::from_value(&raw);
     Ok(r)
 }
 
