@@ -32,7 +32,7 @@ use crate::wire::{CALL_LIST_PATH, CODE_OK, CallListData, CallListRequest, Envelo
 use async_trait::async_trait;
 use huadan_config::Secret;
 use huadan_model::time::{format_gmt8, parse_gmt8};
-use huadan_model::{CallRecord, Instant, Provider};
+use huadan_model::{CallRecord, Instant, Provider, RawJson};
 use huadan_vendor::http::{Answer, Http};
 use huadan_vendor::{
     Cursor, ErrorClass, FetchError, NormalizeError, Page, ProbeReport, Quota, Vendor, VendorLimits, Window,
@@ -244,8 +244,9 @@ impl TanmaClient {
 /// A successful answer: the page's data with each record as received.
 #[derive(Debug)]
 pub struct ListPage {
-    /// Counters and summary (records left raw).
-    pub data: CallListData<serde_json::Value>,
+    /// Counters and summary; each record kept as its compact JSON text (no `Value`
+    /// tree), read by [`normalize::parse_raw`].
+    pub data: CallListData<RawJson>,
 }
 
 /// Read an answer: a vendor error code is classified, a body that is not the documented
@@ -262,44 +263,9 @@ pub fn parse_answer(answer: &Answer) -> Result<ListPage, FetchError> {
     let Some(data) = envelope.data else {
         return Err(FetchError::bad_answer("code 0 without `data`", &answer.body));
     };
-    let data: CallListData<Box<RawValue>> = serde_json::from_str(data.get())
+    let data: CallListData<RawJson> = serde_json::from_str(data.get())
         .map_err(|e| FetchError::bad_answer(format!("`data` is not a call list: {e}"), &answer.body))?;
-    let mut result = Vec::with_capacity(data.result.len());
-    for raw in &data.result {
-        result.push(exact_record(raw).map_err(|e| FetchError::bad_answer(e, &answer.body))?);
-    }
-    Ok(ListPage {
-        data: CallListData {
-            total_count: data.total_count,
-            total_page: data.total_page,
-            page_no: data.page_no,
-            page_size: data.page_size,
-            result,
-            message: data.message,
-        },
-    })
-}
-
-/// A raw record as a JSON value, with an `id` too long for a 64-bit integer kept as its
-/// exact digits (a string) instead of a rounded float.
-fn exact_record(raw: &RawValue) -> Result<serde_json::Value, String> {
-    let mut value: serde_json::Value =
-        serde_json::from_str(raw.get()).map_err(|e| format!("unreadable record: {e}"))?;
-    let lossy = value.get("id").is_some_and(|id| id.is_f64());
-    if lossy {
-        #[derive(serde::Deserialize)]
-        struct IdText<'a> {
-            #[serde(borrow)]
-            id: &'a RawValue,
-        }
-        let text: IdText<'_> = serde_json::from_str(raw.get()).map_err(|e| format!("unreadable record id: {e}"))?;
-        let digits = text.id.get().trim();
-        if !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("record id `{digits}` is not an integer"));
-        }
-        value["id"] = serde_json::Value::String(digits.to_string());
-    }
-    Ok(value)
+    Ok(ListPage { data })
 }
 
 fn record_created_at(raw: &serde_json::Value) -> Option<Instant> {
@@ -335,10 +301,19 @@ impl Vendor for TanmaClient {
         };
         let mut records = Vec::with_capacity(page.result.len());
         for raw in page.result {
-            if record_created_at(&raw) == Some(range.drop_second) {
+            // Read from the record's text, which becomes `raw` as is (no `Value` tree).
+            let wire = match normalize::parse_raw(&raw) {
+                Ok(wire) => wire,
+                // A record of the extra second is dropped unread, even an unreadable one.
+                Err(_) if record_created_at(&raw.to_value()) == Some(range.drop_second) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if normalize::created_at(&wire) == Some(range.drop_second) {
                 continue;
             }
-            records.push(normalize::normalize(&self.source, &raw)?);
+            let mut record = normalize::normalize_wire(&self.source, &wire)?;
+            record.raw = raw;
+            records.push(record);
         }
         Ok(Page {
             records,
@@ -428,12 +403,23 @@ mod tests {
 
     #[test]
     fn ids_beyond_u64_keep_their_digits() {
-        let raw =
-            RawValue::from_string(r#"{"id":123456789012345678901234,"msgTime":"2025-03-21 14:22:45"}"#.into()).unwrap();
-        let v = exact_record(&raw).unwrap();
-        assert_eq!(v["id"], "123456789012345678901234");
-        let r = normalize::normalize("s", &v).unwrap();
+        let body = r#"{"code":0,"message":"success","data":{"totalCount":1,"result":[
+            {"id": 123456789012345678901234, "msgTime":"2025-03-21 14:22:45"}]}}"#;
+        let answer = Answer { status: 200, headers: Default::default(), body: body.as_bytes().to_vec().into() };
+        let raw = parse_answer(&answer).unwrap().data.result.remove(0);
+        // `raw` is the vendor's text, compact, the long integer as sent.
+        assert_eq!(raw.get(), r#"{"id":123456789012345678901234,"msgTime":"2025-03-21 14:22:45"}"#);
+        let r = normalize::normalize_raw("s", raw.clone()).unwrap();
         assert_eq!(r.provider_call_id, "123456789012345678901234");
+        assert_eq!(r.raw, raw);
+        // The `Value` entry point reads the digits too, when they come as a string.
+        let v = serde_json::json!({"id": "123456789012345678901234", "msgTime": "2025-03-21 14:22:45"});
+        assert_eq!(normalize::normalize("s", &v).unwrap().provider_call_id, "123456789012345678901234");
+        // A long negative or fractional id is still refused.
+        for id in ["-123456789012345678901234", "1.5", "1e30", "true"] {
+            let text = format!(r#"{{"id":{id},"msgTime":"2025-03-21 14:22:45"}}"#);
+            assert!(normalize::normalize_raw("s", RawJson::from_text(&text).unwrap()).is_err(), "{id}");
+        }
     }
 
     #[test]

@@ -29,8 +29,8 @@
 use crate::wire::{CallRecordWire, DepartmentWire, SentencesContent, SpeechStatus};
 use huadan_model::time::parse_gmt8;
 use huadan_model::{
-    Agent, CallRecord, Direction, Disposition, Instant, Participant, Party, Provider, Recording, Sentence, Transcript,
-    TranscriptStatus,
+    Agent, CallRecord, Direction, Disposition, Instant, Participant, Party, Provider, RawJson, Recording, Sentence,
+    Transcript, TranscriptStatus,
 };
 use huadan_vendor::NormalizeError;
 use jiff::SignedDuration;
@@ -120,13 +120,32 @@ fn non_empty(s: &Option<String>) -> Option<String> {
 
 /// Normalise one raw record (as received) for `source`.
 pub fn normalize(source: &str, raw: &serde_json::Value) -> Result<CallRecord, NormalizeError> {
-    let wire: CallRecordWire =
-        serde_json::from_value(raw.clone()).map_err(|e| NormalizeError(format!("tanma record: {e}")))?;
-    normalize_wire(source, &wire, raw.clone())
+    let wire: CallRecordWire = serde_json::from_value(raw.clone()).map_err(parse_error)?;
+    let mut r = normalize_wire(source, &wire)?;
+    r.raw = RawJson::from_value(raw);
+    Ok(r)
 }
 
-/// Normalise a typed record; `raw` is stored as given.
-pub fn normalize_wire(source: &str, w: &CallRecordWire, raw: serde_json::Value) -> Result<CallRecord, NormalizeError> {
+/// Read one record kept as its JSON text into the wire type (no `Value` tree).
+pub fn parse_raw(raw: &RawJson) -> Result<CallRecordWire, NormalizeError> {
+    raw.parse().map_err(parse_error)
+}
+
+fn parse_error(e: serde_json::Error) -> NormalizeError {
+    NormalizeError(format!("tanma record: {e}"))
+}
+
+/// Normalise one record kept as the JSON text Tanma sent (how the client reads a page:
+/// no `Value` tree is built); the text becomes `CallRecord::raw` as is.
+pub fn normalize_raw(source: &str, raw: RawJson) -> Result<CallRecord, NormalizeError> {
+    let mut r = normalize_wire(source, &parse_raw(&raw)?)?;
+    r.raw = raw;
+    Ok(r)
+}
+
+/// Normalise a typed record. Its `raw` is left JSON `null`: the caller, which holds the
+/// record as received, sets it ([`normalize`], [`normalize_raw`] and the client do).
+pub fn normalize_wire(source: &str, w: &CallRecordWire) -> Result<CallRecord, NormalizeError> {
     if w.id.is_empty() || !w.id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(NormalizeError(format!("tanma record id `{}` is not an integer", w.id)));
     }
@@ -191,7 +210,6 @@ pub fn normalize_wire(source: &str, w: &CallRecordWire, raw: serde_json::Value) 
             .map(|reason| format!("speech-to-text failed: {reason}"));
     }
     r.transcript = Some(Transcript { status, sentences });
-    r.raw = huadan_model::RawJson::from_value(&raw);
     Ok(r)
 }
 

@@ -308,9 +308,27 @@ fn opt_digits<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Erro
     }
 }
 
+/// The record id's digits, read through its JSON text: an integer too long for 64 bits
+/// keeps its exact digits (as a JSON number it would otherwise be read as a rounded
+/// `f64`, and refused); anything else is read as [`opt_digits`] reads it.
 fn digits<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     use serde::de::Error;
-    opt_digits(d)?.ok_or_else(|| D::Error::custom("`id` is missing or null"))
+    let text = Box::<serde_json::value::RawValue>::deserialize(d)?;
+    let text = text.get().trim();
+    if is_long_integer(text) {
+        return Ok(text.to_string());
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    opt_digits(&mut de).map_err(D::Error::custom)?.ok_or_else(|| D::Error::custom("`id` is missing or null"))
+}
+
+/// Whether `text` is a JSON integer that fits neither `i64` nor `u64`.
+fn is_long_integer(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && text.parse::<i64>().is_err()
+        && text.parse::<u64>().is_err()
 }
 
 /// Write a string of digits as a bare JSON integer (as Tanma does), or as a string if

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use huadan_model::{Direction, Disposition, TranscriptStatus};
 use huadan_tanma::client::parse_answer;
-use huadan_tanma::normalize::normalize;
+use huadan_tanma::normalize::{normalize, normalize_raw};
 use huadan_tanma::wire::{CallListRequest, CallRecordWire};
 use huadan_vendor::http::Answer;
 use std::path::PathBuf;
@@ -54,7 +54,10 @@ fn seed_response_example_normalised_snapshot() {
         (Some(8), Some(1), Some(1), Some(30))
     );
     assert_eq!(page.message.as_deref(), Some("38秒"));
-    let records: Vec<_> = page.result.iter().map(|raw| normalize("tanma", raw).unwrap()).collect();
+    let records: Vec<_> = page.result.iter().map(|raw| normalize_raw("tanma", raw.clone()).unwrap()).collect();
+    // The `Value` entry point gives the same records.
+    let via_value: Vec<_> = page.result.iter().map(|raw| normalize("tanma", &raw.to_value()).unwrap()).collect();
+    assert_eq!(records, via_value);
     let got = serde_json::to_string_pretty(&records).unwrap() + "\n";
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed_response_normalized.json");
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
@@ -70,7 +73,7 @@ fn seed_response_example_normalised_snapshot() {
 #[test]
 fn seed_failed_wechat_voice_record() {
     let page = parse_answer(&seed_answer()).unwrap().data;
-    let r = normalize("tanma", &page.result[0]).unwrap();
+    let r = normalize_raw("tanma", page.result[0].clone()).unwrap();
     assert_eq!(r.id, "tanma:661181201146016");
     assert_eq!(r.provider_call_id, "661181201146016");
     assert_eq!(r.account.as_deref(), Some("wwd074f3968f56dcb0"));
@@ -107,7 +110,7 @@ fn seed_failed_wechat_voice_record() {
 #[test]
 fn seed_two_departments_and_weeks_old_call() {
     let page = parse_answer(&seed_answer()).unwrap().data;
-    let r = normalize("tanma", &page.result[1]).unwrap();
+    let r = normalize_raw("tanma", page.result[1].clone()).unwrap();
     assert_eq!(r.agent.as_ref().unwrap().department.as_deref(), Some("zr部门 / 麦田房产"));
     // Created 2025-03-25 10:02:06, called 2025-02-26 22:56:26: 27 days earlier.
     assert_eq!(r.started_at.to_string(), "2025-02-26T14:56:26Z");
@@ -116,7 +119,7 @@ fn seed_two_departments_and_weeks_old_call() {
 #[test]
 fn seed_done_work_phone_record_with_sentences() {
     let page = parse_answer(&seed_answer()).unwrap().data;
-    let r = normalize("tanma", &page.result[4]).unwrap();
+    let r = normalize_raw("tanma", page.result[4].clone()).unwrap();
     assert_eq!(r.provider_call_id, "660475461327008");
     assert_eq!(r.channel.as_deref(), Some("work_phone"));
     assert_eq!(r.disposition_detail, "转换成功");
