@@ -1,0 +1,65 @@
+//! Where the client's time per record goes: decoding a 100-record `get_dial_record`
+//! page and normalising its records, two ways:
+//!
+//! * `value`: each record as a `serde_json::Value` tree, normalised through
+//!   `normalize(&Value)`, which re-serialises the tree into `raw` (how the client read
+//!   a page before);
+//! * `text`: each record kept as its JSON text (`RawJson`), the typed record parsed
+//!   from it, the text kept as `raw` (how the client reads a page now).
+//!
+//! `cargo run --release -p huadan-wecom --example wecom_parse_cost -- [PAGES]`
+
+use huadan_model::RawJson;
+use huadan_wecom::normalize::{normalize, normalize_raw};
+use huadan_wecom::wire::DialRecordResponse;
+use std::time::Instant;
+
+/// A compact 100-record page built from the seed example's records, with distinct
+/// call times (so distinct fingerprints).
+fn page_body() -> Vec<u8> {
+    let seed: serde_json::Value =
+        serde_json::from_str(include_str!("../tests/fixtures/seed_response.json")).unwrap_or_default();
+    let records = seed["record"].as_array().cloned().unwrap_or_default();
+    let list: Vec<serde_json::Value> = (0..100)
+        .filter_map(|i| {
+            let mut r = records.get(i % records.len().max(1))?.clone();
+            r["call_time"] = (1_536_508_800 + i as i64).into();
+            Some(r)
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({"errcode": 0, "errmsg": "ok", "record": list})).unwrap_or_default()
+}
+
+fn value_page(body: &[u8]) -> usize {
+    let page: DialRecordResponse = serde_json::from_slice(body).unwrap_or_else(|e| panic!("page: {e}"));
+    page.record.iter().filter_map(|raw| normalize("s", Some("ww1"), raw).ok()).count()
+}
+
+fn text_page(body: &[u8]) -> usize {
+    let page: DialRecordResponse<RawJson> = serde_json::from_slice(body).unwrap_or_else(|e| panic!("page: {e}"));
+    page.record.into_iter().filter_map(|raw| normalize_raw("s", Some("ww1"), raw).ok()).count()
+}
+
+/// µs per record over `pages` pages, the best of three runs.
+fn per_record(pages: usize, body: &[u8], page: fn(&[u8]) -> usize) -> f64 {
+    (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            let n: usize = (0..pages).map(|_| page(body)).sum();
+            t.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn main() {
+    let pages: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
+    let body = page_body();
+    assert_eq!(value_page(&body), 100);
+    assert_eq!(text_page(&body), 100);
+    let value = per_record(pages, &body, value_page);
+    let text = per_record(pages, &body, text_page);
+    println!(
+        "wecom: {} bytes/record: value tree {value:.2} µs/record, raw text {text:.2} µs/record (decode + normalise)",
+        body.len() / 100
+    );
+}
