@@ -1,0 +1,67 @@
+//! Where the client's time per record goes: decoding a 100-record `leads_call_records/get`
+//! page and normalising its records, two ways:
+//!
+//! * `value`: each record as a `serde_json::Value` tree, normalised through
+//!   `normalize(&Value)`, which re-serialises the tree into `raw` (how the client read
+//!   a page before);
+//! * `text`: each record kept as its JSON text (`RawJson`), the typed record parsed
+//!   from it, the text kept as `raw` (how the client reads a page now).
+//!
+//! `cargo run --release -p huadan-tencent-ads --example ads_parse_cost -- [PAGES]`
+
+use huadan_tencent_ads::client::read_answer;
+use huadan_tencent_ads::normalize::{normalize, normalize_raw};
+use huadan_tencent_ads::wire::{Envelope, ListData};
+use huadan_vendor::http::Answer;
+use std::time::Instant;
+
+/// A compact 100-record answer built from the seed example's record, with distinct ids.
+fn page_answer() -> Answer {
+    let mut seed: serde_json::Value =
+        serde_json::from_str(include_str!("../tests/fixtures/seed_list_answer.json")).unwrap_or_default();
+    let one = seed["data"]["entities"][0].clone();
+    let list: Vec<serde_json::Value> = (0..100)
+        .map(|i| {
+            let mut r = one.clone();
+            r["call_id"] = format!("clouspstn_16-230110-{i}").into();
+            r
+        })
+        .collect();
+    seed["data"]["entities"] = list.into();
+    let body = serde_json::to_vec(&seed).unwrap_or_default();
+    Answer { status: 200, headers: Default::default(), body: body.into() }
+}
+
+fn value_page(answer: &Answer) -> usize {
+    let page: Envelope<ListData> = answer.json().unwrap_or_else(|e| panic!("page: {e}"));
+    page.data.map(|d| d.entities).unwrap_or_default().iter().filter_map(|raw| normalize("s", raw).ok()).count()
+}
+
+fn text_page(answer: &Answer) -> usize {
+    let page = read_answer(answer).unwrap_or_else(|e| panic!("page: {e}"));
+    page.entities.into_iter().filter_map(|raw| normalize_raw("s", raw).ok()).count()
+}
+
+/// µs per record over `pages` pages, the best of three runs.
+fn per_record(pages: usize, body: &Answer, page: fn(&Answer) -> usize) -> f64 {
+    (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            let n: usize = (0..pages).map(|_| page(body)).sum();
+            t.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn main() {
+    let pages: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
+    let body = page_answer();
+    assert_eq!(value_page(&body), 100);
+    assert_eq!(text_page(&body), 100);
+    let value = per_record(pages, &body, value_page);
+    let text = per_record(pages, &body, text_page);
+    println!(
+        "tencent_ads: {} bytes/record: value tree {value:.2} µs/record, raw text {text:.2} µs/record (decode + normalise)",
+        body.body.len() / 100
+    );
+}
