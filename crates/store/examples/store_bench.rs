@@ -45,6 +45,15 @@ fn named_threads_cpu_seconds(name: &str) -> f64 {
         .sum()
 }
 
+/// Bytes this process has written so far (`wchar` of /proc/self/io: every write call,
+/// WAL frames and checkpoints included, whether or not it reached the disk yet).
+fn written_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|io| io.lines().find_map(|l| l.strip_prefix("wchar: ").and_then(|v| v.trim().parse().ok())))
+        .unwrap_or(0)
+}
+
 fn stat_cpu_seconds(file: &str) -> f64 {
     let Ok(stat) = std::fs::read_to_string(file) else { return 0.0 };
     // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
@@ -110,6 +119,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // thread; encoding threads (one per batch) are what remains.
     let (writer_cpu, ckpt_cpu) =
         (named_threads_cpu_seconds("tokio-rt-worker"), named_threads_cpu_seconds("huadan-checkpt"));
+    let io_before = written_bytes();
     let mut written = 0u64;
     let mut n = 0u64;
     let batches = total.div_ceil(batch_size as u64);
@@ -155,6 +165,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         per(store_cpu - writer_cpu - ckpt_cpu),
         per(ckpt_cpu),
         1e6 / per(writer_cpu).max(0.01)
+    );
+    let db_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "upsert bytes per record: {:.0} written (WAL frames and checkpoints), database file {:.0}",
+        (written_bytes() - io_before) as f64 / written.max(1) as f64,
+        db_bytes as f64 / written.max(1) as f64
     );
 
     // Re-writing an unchanged batch (the lookback overlap of every incremental sync).

@@ -146,7 +146,7 @@ async fn migrations_are_recorded_and_reopening_keeps_the_data() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions, [1, 2, 3, 4]);
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     // A database from a newer huadan is refused with a clear message.
@@ -263,4 +263,72 @@ async fn a_version_2_database_is_upgraded_and_reads_still_use_indexes() {
     let all = s.calls(&CallQuery { limit: 500, ..CallQuery::default() }).await.unwrap();
     assert_eq!(all.items.len(), 300);
     assert_eq!(all.items[0].id, "src:c000300");
+}
+
+/// Remove the id index file of the store at `path` (with its WAL side files).
+fn remove_id_index(path: &std::path::Path) {
+    for f in SqliteStore::files(path).into_iter().filter(|f| f.to_string_lossy().contains("-ids")) {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+#[tokio::test]
+async fn a_version_3_database_with_records_is_upgraded_and_its_ids_stay_unique() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, path) = (dir.path().join("source.db"), dir.path().join("v3.db"));
+    let recs: Vec<_> = (1..=300).map(|n| rec("src", Provider::Wecom, n, i64::from(n) * 60)).collect();
+    {
+        let s: huadan_store::DynStore = std::sync::Arc::new(SqliteStore::open(&old).await.unwrap());
+        put(&s, "src", recs.clone()).await;
+    }
+    {
+        // A database as huadan wrote it with schema 3 (a UNIQUE `calls.id`, no id index
+        // file), holding those records.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);
+             INSERT INTO schema_migrations VALUES (1, 'init', 0), (2, 'overview_index', 0), (3, 'fewer_indexes', 0);",
+        )
+        .unwrap();
+        for sql in [
+            include_str!("../migrations/sqlite/0001_init.sql"),
+            include_str!("../migrations/sqlite/0002_overview_index.sql"),
+            include_str!("../migrations/sqlite/0003_fewer_indexes.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute("ATTACH DATABASE ?1 AS old", [old.to_string_lossy()]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO calls SELECT * FROM old.calls; INSERT INTO call_bodies SELECT * FROM old.call_bodies;",
+        )
+        .unwrap();
+    }
+    let s: huadan_store::DynStore = std::sync::Arc::new(SqliteStore::open(&path).await.unwrap());
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 300);
+    let got = s.call("src:c000123").await.unwrap().unwrap();
+    assert_eq!((got.id.as_str(), got.started_at), (recs[122].id.as_str(), recs[122].started_at));
+    // Every old id is found again: re-writing them changes nothing, new ones are added.
+    let mut again = recs.clone();
+    again.extend((301..=310).map(|n| rec("src", Provider::Wecom, n, i64::from(n) * 60)));
+    let w = put(&s, "src", again).await;
+    assert_eq!((w.inserted, w.updated, w.unchanged), (10, 0, 300));
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 310);
+}
+
+#[tokio::test]
+async fn a_lost_id_index_is_rebuilt_and_no_record_is_doubled() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ids.db");
+    let recs: Vec<_> = (1..=500).map(|n| rec("src", Provider::Tanma, n, i64::from(n) * 60)).collect();
+    {
+        let s: huadan_store::DynStore = std::sync::Arc::new(SqliteStore::open(&path).await.unwrap());
+        put(&s, "src", recs[..400].to_vec()).await;
+    }
+    assert!(SqliteStore::files(&path).iter().any(|f| f.ends_with("ids.db-ids") && f.exists()));
+    remove_id_index(&path);
+    let s: huadan_store::DynStore = std::sync::Arc::new(SqliteStore::open(&path).await.unwrap());
+    assert!(s.call("src:c000399").await.unwrap().is_some());
+    let w = put(&s, "src", recs.clone()).await;
+    assert_eq!((w.inserted, w.updated, w.unchanged), (100, 0, 400));
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 500);
 }

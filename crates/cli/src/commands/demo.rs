@@ -125,10 +125,9 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, CliError> {
     Ok(code)
 }
 
-/// Remove the demo database and its WAL side files, so each run starts fresh.
+/// Remove the demo database and its side files, so each run starts fresh.
 fn remove_db(path: &std::path::Path) -> Result<(), CliError> {
-    for suffix in ["", "-wal", "-shm"] {
-        let p = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+    for p in huadan_store::SqliteStore::files(path) {
         match std::fs::remove_file(&p) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -7,6 +7,7 @@
 
 mod checkpoint;
 mod filter;
+mod ids;
 mod migrate;
 mod pool;
 mod read;
@@ -24,7 +25,7 @@ use futures::StreamExt;
 use futures::stream::{self, BoxStream};
 use huadan_model::CallRecord;
 use pool::ReadPool;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -52,17 +53,24 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: Mutex<Writer>,
     readers: ReadPool,
     checkpointer: checkpoint::Checkpointer,
+}
+
+/// The writer connection and what it knows of the id index.
+struct Writer {
+    conn: Connection,
+    ids: ids::IdCache,
 }
 
 fn open_err(path: &Path, e: impl std::fmt::Display) -> StoreError {
     StoreError::Open { url: format!("sqlite://{}", path.display()), message: e.to_string() }
 }
 
-fn configure(conn: &Connection, writer: bool) -> Result<(), rusqlite::Error> {
+fn configure(conn: &Connection, path: &Path, writer: bool) -> Result<(), rusqlite::Error> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    ids::attach(conn, Some(path))?;
     conn.set_prepared_statement_cache_capacity(64);
     // NORMAL is safe in WAL mode: a crash never corrupts or half-applies a transaction;
     // at worst the last transactions before a power cut are lost (both records and
@@ -81,13 +89,15 @@ fn configure(conn: &Connection, writer: bool) -> Result<(), rusqlite::Error> {
         // places) in memory for over a million records; 128 MB made a 1 M-record sync
         // peak at 191 MB RSS instead of 124 MB for no measurable speed.
         let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        // The id index file gets 24 MB: its 1 KB pages for about 1.5 million records.
         conn.execute_batch(&format!(
-            "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = {}; PRAGMA journal_size_limit = 134217728;",
+            "PRAGMA main.cache_size = -65536; PRAGMA ix.cache_size = -24576;
+             PRAGMA wal_autocheckpoint = {}; PRAGMA main.journal_size_limit = 134217728;",
             WAL_CHECKPOINT_BYTES / page_size.max(512)
         ))?;
     } else {
         // 16 MB of page cache per reader keeps a streamed export's memory flat.
-        conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA query_only = ON;")?;
+        conn.execute_batch("PRAGMA main.cache_size = -16384; PRAGMA ix.cache_size = -2048; PRAGMA query_only = ON;")?;
     }
     Ok(())
 }
@@ -119,20 +129,35 @@ impl SqliteStore {
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(open_err(&path, format!("the database cannot use WAL mode (journal mode is {mode})")));
         }
-        configure(&writer, true).map_err(|e| open_err(&path, e))?;
+        configure(&writer, &path, true).map_err(|e| open_err(&path, e))?;
         migrate::migrate(&mut writer)?;
+        ids::create(&writer)?;
+        {
+            let tx =
+                writer.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| open_err(&path, e))?;
+            ids::catch_up(&tx)?;
+            tx.commit().map_err(|e| open_err(&path, e))?;
+        }
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let flags =
                 OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
             let conn = Connection::open_with_flags(&path, flags).map_err(|e| open_err(&path, e))?;
-            configure(&conn, false).map_err(|e| open_err(&path, e))?;
+            configure(&conn, &path, false).map_err(|e| open_err(&path, e))?;
             readers.push(conn);
         }
-        let checkpointer =
-            checkpoint::Checkpointer::start(&path, |c| c.busy_timeout(BUSY_TIMEOUT)).map_err(|e| open_err(&path, e))?;
+        let checkpointer = checkpoint::Checkpointer::start(&path, |c| {
+            c.busy_timeout(BUSY_TIMEOUT)?;
+            ids::attach(c, Some(&path))
+        })
+        .map_err(|e| open_err(&path, e))?;
         Ok(SqliteStore {
-            inner: Arc::new(Inner { path, writer: Mutex::new(writer), readers: ReadPool::new(readers), checkpointer }),
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(Writer { conn: writer, ids: ids::IdCache::default() }),
+                readers: ReadPool::new(readers),
+                checkpointer,
+            }),
         })
     }
 
@@ -141,13 +166,26 @@ impl SqliteStore {
         &self.inner.path
     }
 
+    /// Every file a store at `path` may consist of: the database, its id index
+    /// (`PATH-ids`, rebuilt when missing) and their WAL and shared-memory files.
+    pub fn files(path: &Path) -> Vec<PathBuf> {
+        let index = ids::path_of(path);
+        let with = |p: &Path, suffix: &str| {
+            let mut s = p.as_os_str().to_owned();
+            s.push(suffix);
+            PathBuf::from(s)
+        };
+        ["", "-wal", "-shm"].iter().flat_map(|sfx| [with(path, sfx), with(&index, sfx)]).collect()
+    }
+
     /// Refresh the query planner's statistics (`PRAGMA optimize`); worth running after
     /// a large import.
     pub async fn optimize(&self) -> Result<(), StoreError> {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
-            let conn = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
-            conn.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
+            let w = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            w.conn
+                .execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
                 .map_err(|e| StoreError::Db(e.to_string()))
         })
         .await
@@ -187,8 +225,10 @@ impl Store for SqliteStore {
             if records.len() < PIPELINE_FROM {
                 let encoded = content::encode_all(records)?;
                 let now = jiff::Timestamp::now().as_millisecond();
-                let mut conn = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
-                let stats = write::commit(&mut conn, &source, encoded.into_iter().map(Ok), state.as_ref(), now)?;
+                let mut guard = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+                let w = &mut *guard;
+                let stats =
+                    write::commit(&mut w.conn, &mut w.ids, &source, encoded.into_iter().map(Ok), state.as_ref(), now)?;
                 inner.checkpointer.written(usize::try_from(stats.inserted + stats.updated).unwrap_or(usize::MAX));
                 return Ok(stats);
             }
@@ -204,7 +244,8 @@ impl Store for SqliteStore {
                     })
                     .map_err(|e| StoreError::Db(format!("cannot start the encoding thread: {e}")))?;
                 let now = jiff::Timestamp::now().as_millisecond();
-                let mut conn = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut guard = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+                let w = &mut *guard;
                 let received = std::cell::Cell::new(0usize);
                 let encoded = rx
                     .into_iter()
@@ -226,7 +267,7 @@ impl Store for SqliteStore {
                     }));
                 // Returning drops the receiver: on an error the encoder stops at its
                 // next chunk.
-                let stats = write::commit(&mut conn, &source, encoded, state.as_ref(), now)?;
+                let stats = write::commit(&mut w.conn, &mut w.ids, &source, encoded, state.as_ref(), now)?;
                 inner.checkpointer.written(usize::try_from(stats.inserted + stats.updated).unwrap_or(usize::MAX));
                 Ok(stats)
             })

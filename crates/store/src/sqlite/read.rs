@@ -173,10 +173,13 @@ fn stored_page(
 
 /// One record by id.
 pub(crate) fn call(conn: &Connection, id: &str) -> Result<Option<CallRecord>, StoreError> {
+    let Some(seq) = super::ids::find_seq(conn, id)? else { return Ok(None) };
     let found: Option<(i64, Vec<u8>)> = conn
-        .prepare_cached("SELECT c.synced_at, b.record FROM calls c JOIN call_bodies b ON b.seq = c.seq WHERE c.id = ?1")
+        .prepare_cached(
+            "SELECT c.synced_at, b.record FROM calls c JOIN call_bodies b ON b.seq = c.seq WHERE c.seq = ?1",
+        )
         .map_err(db)?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
         .map_err(db)?;
     found.map(|(synced, body)| content::decode(id, &body, synced)).transpose()

@@ -1,5 +1,6 @@
 //! The write path: one transaction per batch, records and sync state together.
 
+use super::ids;
 use crate::content::Encoded;
 use crate::{StoreError, SyncState, WriteStats};
 use rusqlite::{Connection, OptionalExtension, ToSql, TransactionBehavior, params};
@@ -15,6 +16,7 @@ fn db(e: rusqlite::Error) -> StoreError {
 /// batch back.
 pub(crate) fn commit(
     conn: &mut Connection,
+    id_cache: &mut ids::IdCache,
     source: &str,
     records: impl IntoIterator<Item = Result<Encoded, StoreError>>,
     state: Option<&SyncState>,
@@ -22,15 +24,14 @@ pub(crate) fn commit(
 ) -> Result<WriteStats, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
     let mut stats = WriteStats::default();
-    {
-        let mut find = tx.prepare_cached("SELECT seq, content_hash FROM calls WHERE id = ?1").map_err(db)?;
+    let committed_ids = {
+        let mut index = id_cache.begin(&tx)?;
         let mut stored_body = tx.prepare_cached("SELECT record FROM call_bodies WHERE seq = ?1").map_err(db)?;
         let mut insert = tx
             .prepare_cached(
                 "INSERT INTO calls (id, source, provider, started_at, direction, disposition, agent_id, agent_name,
                                     caller_number, callee_number, talk_seconds, content_hash, synced_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-                 ON CONFLICT (id) DO NOTHING",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )
             .map_err(db)?;
         let mut update = tx
@@ -54,17 +55,10 @@ pub(crate) fn commit(
 
         for r in records {
             let r = &r?;
-            // Most records of a sync are new: try the insert first; only on a conflict
-            // look the row up and compare hashes.
-            let inserted = insert.execute(&row_params(&r.id, r, &now_ms)[..]).map_err(|e| record_error(&r.id, e))?;
+            let key = ids::hash(&r.id);
             // The incoming record with the stored archived paths carried over, if any.
             let mut carried = None;
-            let seq = if inserted == 1 {
-                stats.inserted += 1;
-                tx.last_insert_rowid()
-            } else {
-                let (seq, hash): (i64, Vec<u8>) =
-                    find.query_row([&r.id], |row| Ok((row.get(0)?, row.get(1)?))).map_err(db)?;
+            let seq = if let Some((seq, hash)) = index.find(key, &r.id)? {
                 if hash.as_slice() == r.hash {
                     stats.unchanged += 1;
                     continue;
@@ -84,6 +78,12 @@ pub(crate) fn commit(
                 }
                 stats.updated += 1;
                 seq
+            } else {
+                insert.execute(&row_params(&r.id, r, &now_ms)[..]).map_err(|e| record_error(&r.id, e))?;
+                stats.inserted += 1;
+                let seq = tx.last_insert_rowid();
+                index.add(key, seq);
+                seq
             };
             let r = carried.as_ref().unwrap_or(r);
             put_body.execute(params![seq, r.body]).map_err(db)?;
@@ -92,11 +92,13 @@ pub(crate) fn commit(
                 fts_put.execute(params![seq, text]).map_err(db)?;
             }
         }
-    }
+        index.finish()?
+    };
     if let Some(state) = state {
         write_state(&tx, source, state, now_ms)?;
     }
     tx.commit().map_err(db)?;
+    id_cache.committed(committed_ids);
     Ok(stats)
 }
 
@@ -168,6 +170,8 @@ mod tests {
     fn db() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
         super::super::migrate::migrate(&mut conn).unwrap();
+        ids::attach(&conn, None).unwrap();
+        ids::create(&conn).unwrap();
         conn
     }
 
@@ -185,7 +189,7 @@ mod tests {
         let mut conn = db();
         // 100 stored first: c0..c99.
         let first = encode_all((0..100).map(|n| rec(n, "v1")).collect()).unwrap();
-        let w = commit(&mut conn, "s", first.into_iter().map(Ok), None, 1).unwrap();
+        let w = commit(&mut conn, &mut ids::IdCache::default(), "s", first.into_iter().map(Ok), None, 1).unwrap();
         assert_eq!((w.inserted, w.updated, w.unchanged), (100, 0, 0));
         let before = stored(&conn, "s:c5");
 
@@ -196,7 +200,7 @@ mod tests {
         again.insert(30, rec(150, "early"));
         again.push(rec(20, "v1"));
         let batch = encode_all(again).unwrap();
-        let w = commit(&mut conn, "s", batch.into_iter().map(Ok), None, 2).unwrap();
+        let w = commit(&mut conn, &mut ids::IdCache::default(), "s", batch.into_iter().map(Ok), None, 2).unwrap();
         // c150 is inserted by its first occurrence, then updated by the later one.
         assert_eq!((w.inserted, w.updated, w.unchanged), (100, 10 + 1, 90 + 1));
         assert_eq!(stored(&conn, "s:c5"), before, "unchanged rows are not touched");
@@ -217,7 +221,9 @@ mod tests {
         let mut records: Vec<CallRecord> = (0..130).map(|n| rec(n, "v1")).collect();
         records[70].id = String::new(); // violates CHECK (length(id) > 0)
         let batch = encode_all(records).unwrap();
-        let err = commit(&mut conn, "s", batch.into_iter().map(Ok), None, 1).unwrap_err().to_string();
+        let err = commit(&mut conn, &mut ids::IdCache::default(), "s", batch.into_iter().map(Ok), None, 1)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("record ``"), "{err}");
         let count: i64 = conn.query_row("SELECT count(*) FROM calls", [], |r| r.get(0)).unwrap();
         assert_eq!(count, 0);
