@@ -7,16 +7,18 @@
 //! * `text`: each record kept as its JSON text (`RawJson`), the typed record parsed
 //!   from it, the text kept as `raw` (how the client reads a page now).
 //!
-//! `cargo run --release -p huadan-wecom --example wecom_parse_cost -- [PAGES]`
+//! `cargo run --release -p huadan-wecom --example wecom_parse_cost -- [PAGES] [pretty]`
+//!
+//! `pretty` serves the page pretty-printed (whitespace that `raw` must not keep).
 
 use huadan_model::RawJson;
 use huadan_wecom::normalize::{normalize, normalize_raw};
 use huadan_wecom::wire::DialRecordResponse;
 use std::time::Instant;
 
-/// A compact 100-record page built from the seed example's records, with distinct
-/// call times (so distinct fingerprints).
-fn page_body() -> Vec<u8> {
+/// A 100-record page (compact unless `pretty`) built from the seed example's records,
+/// with distinct call times (so distinct fingerprints).
+fn page_body(pretty: bool) -> Vec<u8> {
     let seed: serde_json::Value =
         serde_json::from_str(include_str!("../tests/fixtures/seed_response.json")).unwrap_or_default();
     let records = seed["record"].as_array().cloned().unwrap_or_default();
@@ -27,7 +29,8 @@ fn page_body() -> Vec<u8> {
             Some(r)
         })
         .collect();
-    serde_json::to_vec(&serde_json::json!({"errcode": 0, "errmsg": "ok", "record": list})).unwrap_or_default()
+    let page = serde_json::json!({"errcode": 0, "errmsg": "ok", "record": list});
+    if pretty { serde_json::to_vec_pretty(&page) } else { serde_json::to_vec(&page) }.unwrap_or_default()
 }
 
 fn value_page(body: &[u8]) -> usize {
@@ -53,13 +56,15 @@ fn per_record(pages: usize, body: &[u8], page: fn(&[u8]) -> usize) -> f64 {
 
 fn main() {
     let pages: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
-    let body = page_body();
+    let pretty = std::env::args().nth(2).as_deref() == Some("pretty");
+    let body = page_body(pretty);
     assert_eq!(value_page(&body), 100);
     assert_eq!(text_page(&body), 100);
     let value = per_record(pages, &body, value_page);
     let text = per_record(pages, &body, text_page);
     println!(
-        "wecom: {} bytes/record: value tree {value:.2} µs/record, raw text {text:.2} µs/record (decode + normalise)",
-        body.len() / 100
+        "wecom: {} bytes/record{}: value tree {value:.2} µs/record, raw text {text:.2} µs/record (decode + normalise)",
+        body.len() / 100,
+        if pretty { " (pretty)" } else { "" }
     );
 }
