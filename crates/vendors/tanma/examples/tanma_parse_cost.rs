@@ -7,7 +7,9 @@
 //! * `text`: each record kept as its JSON text (`RawJson`), the typed record parsed
 //!   from it, the text kept as `raw` (how the client reads a page now).
 //!
-//! `cargo run --release -p huadan-tanma --example tanma_parse_cost -- [PAGES]`
+//! `cargo run --release -p huadan-tanma --example tanma_parse_cost -- [PAGES] [pretty]`
+//!
+//! `pretty` serves the page pretty-printed (whitespace that `raw` must not keep).
 
 use huadan_tanma::client::parse_answer;
 use huadan_tanma::normalize::{normalize, normalize_raw};
@@ -15,8 +17,8 @@ use huadan_tanma::wire::{CallListData, Envelope};
 use huadan_vendor::http::Answer;
 use std::time::Instant;
 
-/// A compact 100-record answer built from the seed example's 8 records, with distinct ids.
-fn page_answer() -> Answer {
+/// A 100-record answer (compact unless `pretty`) built from the seed example's 8 records, with distinct ids.
+fn page_answer(pretty: bool) -> Answer {
     let mut seed: serde_json::Value =
         serde_json::from_str(include_str!("../tests/fixtures/seed_response_example.json")).unwrap_or_default();
     let records = seed["data"]["result"].as_array().cloned().unwrap_or_default();
@@ -28,7 +30,7 @@ fn page_answer() -> Answer {
         })
         .collect();
     seed["data"]["result"] = list.into();
-    let body = serde_json::to_vec(&seed).unwrap_or_default();
+    let body = if pretty { serde_json::to_vec_pretty(&seed) } else { serde_json::to_vec(&seed) }.unwrap_or_default();
     Answer { status: 200, headers: Default::default(), body: body.into() }
 }
 
@@ -62,13 +64,15 @@ fn per_record(pages: usize, body: &Answer, page: fn(&Answer) -> usize) -> f64 {
 
 fn main() {
     let pages: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
-    let body = page_answer();
+    let pretty = std::env::args().nth(2).as_deref() == Some("pretty");
+    let body = page_answer(pretty);
     assert_eq!(value_page(&body), 100);
     assert_eq!(text_page(&body), 100);
     let value = per_record(pages, &body, value_page);
     let text = per_record(pages, &body, text_page);
     println!(
-        "tanma: {} bytes/record: value tree {value:.2} µs/record, raw text {text:.2} µs/record (decode + normalise)",
-        body.body.len() / 100
+        "tanma: {} bytes/record{}: value tree {value:.2} µs/record, raw text {text:.2} µs/record (decode + normalise)",
+        body.body.len() / 100,
+        if pretty { " (pretty)" } else { "" }
     );
 }
