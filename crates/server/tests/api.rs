@@ -258,6 +258,14 @@ async fn sync_starts_once_409_while_running_404_unknown_409_disabled() {
     let a = call(&app, "POST", "/v1/sources/hq/sync", Some(VIEWER)).await;
     assert_eq!((a.status.as_u16(), a.code().as_str()), (403, "forbidden"));
 
+    // Both runs are spawned; wait (bounded) until both are inside the runner before
+    // letting them finish, or a run that starts late finds its permit at once.
+    for _ in 0..3000 {
+        if runner.started.load(Ordering::SeqCst) == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     runner.release(2);
     // Bounded, generous for a loaded machine: both runs finish and leave the scheduler.
     let settled = |n: usize| {
