@@ -129,6 +129,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     .await;
     drop(store);
+    if std::env::var_os("PG_BENCH_KEEP").is_some() {
+        println!("kept schema {schema}");
+        return outcome;
+    }
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
     tokio::spawn(conn);
     client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await?;

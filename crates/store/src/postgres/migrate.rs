@@ -11,10 +11,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
     (2, "fleet", include_str!("../../migrations/postgres/0002_fleet.sql")),
     (3, "trigram_pending_list", include_str!("../../migrations/postgres/0003_trigram_pending_list.sql")),
+    (4, "cheaper_writes", include_str!("../../migrations/postgres/0004_cheaper_writes.sql")),
 ];
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST: u32 = 3;
+pub(crate) const LATEST: u32 = 4;
 
 /// Advisory lock key held while migrating (any constant shared by every huadan).
 pub(crate) const LOCK_KEY: i64 = 0x6875_6164_616e_0001;

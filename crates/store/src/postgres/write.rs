@@ -1,9 +1,17 @@
 //! The write path: one transaction per batch, records and sync state together.
 //!
-//! The records go in as ONE statement: columns bound as arrays and expanded with
-//! `unnest`, merged with `INSERT … ON CONFLICT (id) DO UPDATE … WHERE the hash
-//! differs`. Unchanged rows are not touched (their `synced_at` neither); `RETURNING`
-//! says which rows were inserted and which updated.
+//! A piece of records with unique ids is written in at most three statements (see
+//! [`write_unique`]): one `SELECT … FOR UPDATE` finds (and locks, in id order) the
+//! stored rows and their hashes, fetching bodies only where the hash differs (for the
+//! archived-path carry-over); the new rows go in by binary `COPY` straight into
+//! `calls` (no conflict arbitration, no arrays to unpack: the cheapest insert there
+//! is); the changed ones by the one `UPSERT` below (columns bound as arrays and
+//! expanded with `unnest`, `ON CONFLICT (id) DO UPDATE … WHERE the hash differs`).
+//! Unchanged rows are not touched (their `synced_at` neither).
+//!
+//! A new id that another writer inserts between the lookup and the `COPY` makes the
+//! `COPY` fail with a unique violation; it runs inside a savepoint, so the piece then
+//! falls back to the `UPSERT` for its new rows, which merges them as usual.
 //!
 //! A large batch is written as a pipeline (see [`commit_records`]): sorted by id, cut
 //! into chunks, each chunk serialised on a blocking thread while the server merges the
@@ -14,10 +22,50 @@ use crate::content::{self, Encoded};
 use crate::{StoreError, SyncState, WriteStats};
 use huadan_model::CallRecord;
 use std::collections::HashMap;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Row, Transaction};
 
 /// Records per statement when a batch is written in a pipeline (see [`commit_records`]).
 const CHUNK: usize = 500;
+
+/// Savepoints one batch may use for `COPY` (one per piece with new rows); the pieces
+/// after that insert through the `UPSERT`. Each savepoint that writes is a
+/// subtransaction, and more than 64 of them in one transaction overflow PostgreSQL's
+/// per-session cache, slowing every other session's snapshots while it runs.
+const COPY_SAVEPOINTS: u32 = 32;
+
+/// The stored rows of a piece, locked in id order: `(id, body)`, the body only where
+/// the stored hash differs from the incoming one.
+const LOOKUP: &str = "
+SELECT c.id, CASE WHEN c.content_hash <> t.h THEN c.record END
+FROM calls c JOIN unnest($1::text[], $2::bytea[]) AS t(id, h) ON c.id = t.id
+ORDER BY c.id COLLATE \"C\" FOR UPDATE OF c";
+
+/// New rows, in binary; the column order of [`COPY_TYPES`] and [`copy_row`].
+const COPY: &str = "
+COPY calls (id, source, provider, started_at, direction, disposition, agent_id, agent_name,
+            caller_number, callee_number, talk_seconds, content_hash, synced_at, record, transcript)
+FROM STDIN (FORMAT binary)";
+
+const COPY_TYPES: [Type; 15] = [
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::BYTEA,
+    Type::INT8,
+    Type::BYTEA,
+    Type::TEXT,
+];
 
 const UPSERT: &str = "
 INSERT INTO calls AS c (id, source, provider, started_at, direction, disposition, agent_id, agent_name,
@@ -46,6 +94,29 @@ pub(crate) async fn commit(
     state: Option<&SyncState>,
     now_ms: i64,
 ) -> Result<WriteStats, StoreError> {
+    let mut rows: Vec<&Encoded> = records.iter().collect();
+    // Rows locked in one global order: concurrent writers of overlapping batches wait
+    // for each other instead of deadlocking.
+    rows.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
+    let stats = if rows.windows(2).any(|w| w[0].id == w[1].id) {
+        commit_repeated(tx, records, now_ms).await?
+    } else {
+        let mut copies = COPY_SAVEPOINTS;
+        let mut stats = WriteStats::default();
+        for piece in rows.chunks(CHUNK) {
+            stats += write_unique(tx, piece, now_ms, &mut copies).await?;
+        }
+        stats
+    };
+    if let Some(state) = state {
+        write_state(tx, source, state, now_ms).await?;
+    }
+    Ok(stats)
+}
+
+/// [`commit`]'s records when some id occurs more than once: one `UPSERT` of the last
+/// occurrences, each occurrence counted as a row-by-row writer would count it.
+async fn commit_repeated(tx: &Transaction<'_>, records: &[Encoded], now_ms: i64) -> Result<WriteStats, StoreError> {
     let mut stats = WriteStats::default();
     // Archived recording paths survive a re-sent record (see `crate::archived`).
     let carried = crate::archived::carry_over_pg(tx, records).await?;
@@ -100,9 +171,6 @@ pub(crate) async fn commit(
         single.unchanged = singles - touched;
         stats += single;
     }
-    if let Some(state) = state {
-        write_state(tx, source, state, now_ms).await?;
-    }
     Ok(stats)
 }
 
@@ -139,13 +207,61 @@ pub(crate) async fn commit_records(
         }
     });
     let mut stats = WriteStats::default();
+    let mut copies = COPY_SAVEPOINTS;
     while let Some(chunk) = chunks.recv().await {
         let chunk = chunk?;
-        // Archived recording paths survive a re-sent record (see `crate::archived`).
-        let carried = crate::archived::carry_over_pg(tx, &chunk).await?;
-        let chunk: &[Encoded] = carried.as_deref().unwrap_or(&chunk);
         let rows: Vec<&Encoded> = chunk.iter().collect();
-        let changed = upsert(tx, &rows, now_ms).await?;
+        stats += write_unique(tx, &rows, now_ms, &mut copies).await?;
+    }
+    encoder.await.map_err(stopped)?;
+    if let Some(state) = state {
+        write_state(tx, source, state, now_ms).await?;
+    }
+    Ok(stats)
+}
+
+/// What a piece's stored row says about an incoming record.
+enum Stored {
+    /// No stored row: insert.
+    New,
+    /// Stored with the same hash: leave it alone.
+    Same,
+    /// Stored with another hash: merge (the record with the archived paths carried over
+    /// when there were any).
+    Changed(Option<Box<Encoded>>),
+}
+
+/// Write `rows` (unique ids, in id order) inside `tx`: look the stored rows up (and lock
+/// them), carry archived paths over, `COPY` the new rows (while `copies` lasts), `UPSERT`
+/// the changed ones.
+async fn write_unique(
+    tx: &Transaction<'_>,
+    rows: &[&Encoded],
+    now_ms: i64,
+    copies: &mut u32,
+) -> Result<WriteStats, StoreError> {
+    let kinds = lookup(tx, rows).await?;
+    let mut stats = WriteStats::default();
+    let new: Vec<&Encoded> =
+        rows.iter().zip(&kinds).filter(|(_, k)| matches!(k, Stored::New)).map(|(r, _)| *r).collect();
+    let copied = !new.is_empty() && *copies > 0 && {
+        *copies -= 1;
+        copy_new(tx, &new, now_ms).await?
+    };
+    if copied {
+        stats.inserted += new.len() as u64;
+    }
+    let mut merge: Vec<&Encoded> = Vec::new();
+    for (r, kind) in rows.iter().zip(&kinds) {
+        match kind {
+            Stored::Same => stats.unchanged += 1,
+            Stored::New if copied => {}
+            Stored::New | Stored::Changed(None) => merge.push(r),
+            Stored::Changed(Some(merged)) => merge.push(merged.as_ref()),
+        }
+    }
+    if !merge.is_empty() {
+        let changed = upsert(tx, &merge, now_ms).await?;
         for row in &changed {
             if row.get::<_, bool>(1) {
                 stats.inserted += 1;
@@ -153,13 +269,84 @@ pub(crate) async fn commit_records(
                 stats.updated += 1;
             }
         }
-        stats.unchanged += (rows.len() - changed.len()) as u64;
-    }
-    encoder.await.map_err(stopped)?;
-    if let Some(state) = state {
-        write_state(tx, source, state, now_ms).await?;
+        stats.unchanged += (merge.len() - changed.len()) as u64;
     }
     Ok(stats)
+}
+
+/// What is stored for each of `rows` (same order), the stored rows locked (`FOR
+/// UPDATE`, in id order) so that an archiver committing a path concurrently cannot slip
+/// in between this read and the write (see `crate::archived`).
+async fn lookup(tx: &Transaction<'_>, rows: &[&Encoded]) -> Result<Vec<Stored>, StoreError> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let hashes: Vec<&[u8]> = rows.iter().map(|r| &r.hash[..]).collect();
+    let found = tx.query(LOOKUP, &[&ids, &hashes]).await.map_err(db)?;
+    let mut stored: HashMap<&str, Option<&[u8]>> = HashMap::with_capacity(found.len());
+    for row in &found {
+        stored.insert(row.get(0), row.get(1));
+    }
+    rows.iter()
+        .map(|r| match stored.get(r.id.as_str()) {
+            None => Ok(Stored::New),
+            Some(None) => Ok(Stored::Same),
+            Some(Some(body)) => crate::archived::carry_over(r, body).map(|m| Stored::Changed(m.map(Box::new))),
+        })
+        .collect()
+}
+
+/// Insert `rows` (none of them stored a moment ago) by binary `COPY` inside a
+/// savepoint. `false` (and nothing written) when one of them was inserted by another
+/// writer in the meantime: the caller merges them instead.
+async fn copy_new(tx: &Transaction<'_>, rows: &[&Encoded], now_ms: i64) -> Result<bool, StoreError> {
+    tx.batch_execute("SAVEPOINT huadan_copy").await.map_err(db)?;
+    match copy_rows(tx, rows, now_ms).await {
+        Ok(()) => {
+            tx.batch_execute("RELEASE SAVEPOINT huadan_copy").await.map_err(db)?;
+            Ok(true)
+        }
+        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            tx.batch_execute("ROLLBACK TO SAVEPOINT huadan_copy; RELEASE SAVEPOINT huadan_copy").await.map_err(db)?;
+            Ok(false)
+        }
+        Err(e) => Err(written(e)),
+    }
+}
+
+async fn copy_rows(tx: &Transaction<'_>, rows: &[&Encoded], now_ms: i64) -> Result<(), tokio_postgres::Error> {
+    let sink = tx.copy_in(COPY).await?;
+    let writer = BinaryCopyInWriter::new(sink, &COPY_TYPES);
+    futures::pin_mut!(writer);
+    for r in rows {
+        let hash: &[u8] = &r.hash;
+        writer.as_mut().write(&copy_row(r, &hash, &now_ms)).await?;
+    }
+    writer.finish().await?;
+    Ok(())
+}
+
+/// One row's values in [`COPY`]'s column order.
+fn copy_row<'a>(r: &'a Encoded, hash: &'a &[u8], now_ms: &'a i64) -> [&'a (dyn ToSql + Sync); 15] {
+    [
+        &r.id,
+        &r.source,
+        &r.provider,
+        &r.started_ms,
+        &r.direction,
+        &r.disposition,
+        &r.agent_id,
+        &r.agent_name,
+        &r.caller_number,
+        &r.callee_number,
+        &r.talk_seconds,
+        hash,
+        now_ms,
+        &r.body,
+        &r.transcript,
+    ]
+}
+
+fn written(e: tokio_postgres::Error) -> StoreError {
+    StoreError::Db(format!("a record cannot be written ({}); the whole batch was rolled back", db(e)))
 }
 
 fn stopped(e: tokio::task::JoinError) -> StoreError {
@@ -206,7 +393,7 @@ async fn upsert(tx: &Transaction<'_>, rows: &[&Encoded], now_ms: i64) -> Result<
         ],
     )
     .await
-    .map_err(|e| StoreError::Db(format!("a record cannot be written ({}); the whole batch was rolled back", db(e))))
+    .map_err(written)
 }
 
 async fn write_state(tx: &Transaction<'_>, source: &str, state: &SyncState, now_ms: i64) -> Result<(), StoreError> {
