@@ -82,8 +82,9 @@ pub(crate) fn build(f: &CallFilter) -> Where {
         w.and(&format!("c.started_at < {p}"));
     }
     if let Some(agent) = f.agent.as_deref().filter(|a| !a.is_empty()) {
+        // Either column equal; written so that the `calls_agents` GIN index serves it.
         let p = w.param(agent.to_string());
-        w.and(&format!("(c.agent_id = {p} OR c.agent_name = {p})"));
+        w.and(&format!("ARRAY[c.agent_id, c.agent_name] @> ARRAY[{p}::text]"));
     }
     if let Some(number) = f.number.as_deref().filter(|n| !n.is_empty()) {
         // Caller or callee, whole or partial (e.g. the last four digits).
