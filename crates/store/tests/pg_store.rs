@@ -276,3 +276,36 @@ async fn pg_stored_pages_from_sqlite_arrive_whole_and_count_as_unchanged_when_se
     assert_eq!(pg.count(&search).await.unwrap(), 1);
     assert_eq!(pg.count(&CallFilter::default()).await.unwrap(), 700);
 }
+
+#[tokio::test]
+async fn pg_a_new_id_inserted_by_another_writer_meanwhile_is_merged_not_refused() {
+    let Some((schema, s)) = pg_common::pg_store().await else { return };
+    // A valid stored row for `src:c000001`, kept aside and removed again.
+    put(&s, "src", vec![rec("src", Provider::Tanma, 1, 1)]).await;
+    let other = schema.client().await;
+    other
+        .batch_execute(
+            "CREATE TABLE aside AS SELECT * FROM calls WHERE id = 'src:c000001';
+             DELETE FROM calls WHERE id = 'src:c000001';
+             BEGIN;
+             INSERT INTO calls SELECT * FROM aside;",
+        )
+        .await
+        .unwrap();
+    // This batch sees no stored row for c000001, so it copies it as new, and its COPY
+    // waits for the other (uncommitted) insert of the same id.
+    let mut changed = rec("src", Provider::Tanma, 1, 1);
+    changed.remark = Some("newer".into());
+    let records = vec![changed, rec("src", Provider::Tanma, 2, 2)];
+    let writer = {
+        let s = s.clone();
+        tokio::spawn(async move { s.commit(Batch { source: "src".into(), records, state: None }).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!writer.is_finished(), "the COPY waits for the other writer's insert");
+    other.batch_execute("COMMIT").await.unwrap();
+    let w = writer.await.unwrap().unwrap();
+    assert_eq!((w.inserted, w.updated, w.unchanged), (1, 1, 0));
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 2);
+    assert_eq!(s.call("src:c000001").await.unwrap().unwrap().remark.as_deref(), Some("newer"));
+}

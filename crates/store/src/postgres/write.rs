@@ -1,17 +1,19 @@
 //! The write path: one transaction per batch, records and sync state together.
 //!
-//! A piece of records with unique ids is written in at most three statements (see
-//! [`write_unique`]): one `SELECT … FOR UPDATE` finds (and locks, in id order) the
-//! stored rows and their hashes, fetching bodies only where the hash differs (for the
-//! archived-path carry-over); the new rows go in by binary `COPY` straight into
-//! `calls` (no conflict arbitration, no arrays to unpack: the cheapest insert there
-//! is); the changed ones by the one `UPSERT` below (columns bound as arrays and
-//! expanded with `unnest`, `ON CONFLICT (id) DO UPDATE … WHERE the hash differs`).
-//! Unchanged rows are not touched (their `synced_at` neither).
+//! A batch is sorted by id and written in pieces (see [`write_unique`]). New rows go in
+//! by binary `COPY` straight into `calls` (no conflict arbitration, no arrays to unpack:
+//! the cheapest insert there is); while every piece so far was new, a piece is copied
+//! without looking anything up first. Otherwise a piece costs at most three statements:
+//! one `SELECT … FOR UPDATE` finds (and locks, in id order) the stored rows and their
+//! hashes, fetching bodies only where the hash differs (for the archived-path
+//! carry-over); the new rows go in by `COPY`; the changed ones by the one `UPSERT`
+//! below (columns bound as arrays and expanded with `unnest`, `ON CONFLICT (id) DO
+//! UPDATE … WHERE the hash differs`). Unchanged rows are not touched (their
+//! `synced_at` neither).
 //!
-//! A new id that another writer inserts between the lookup and the `COPY` makes the
-//! `COPY` fail with a unique violation; it runs inside a savepoint, so the piece then
-//! falls back to the `UPSERT` for its new rows, which merges them as usual.
+//! Every `COPY` runs inside a savepoint: one that meets a stored row (a guess that
+//! proved wrong, or another writer inserting the same id in the meantime) fails with
+//! a unique violation, is rolled back, and the piece is written the looked-up way.
 //!
 //! A large batch is written as a pipeline (see [`commit_records`]): sorted by id, cut
 //! into chunks, each chunk serialised on a blocking thread while the server merges the
@@ -35,6 +37,31 @@ const CHUNK: usize = 500;
 /// subtransaction, and more than 64 of them in one transaction overflow PostgreSQL's
 /// per-session cache, slowing every other session's snapshots while it runs.
 const COPY_SAVEPOINTS: u32 = 32;
+
+/// How a batch's pieces are written, carried from one piece to the next.
+struct Pieces {
+    /// Savepoints left for `COPY` (see [`COPY_SAVEPOINTS`]).
+    copies: u32,
+    /// Whether no piece so far had a stored row: the next one is then copied straight
+    /// away, without looking it up first (a batch of new records costs one statement
+    /// per piece). A `COPY` that meets a stored row is rolled back and the piece is
+    /// written the looked-up way, as is every piece after it until a lookup finds no
+    /// stored row again.
+    all_new: bool,
+}
+
+impl Pieces {
+    fn new() -> Self {
+        Pieces { copies: COPY_SAVEPOINTS, all_new: true }
+    }
+
+    /// Take one savepoint for a `COPY`, if any is left.
+    fn take_copy(&mut self) -> bool {
+        let left = self.copies > 0;
+        self.copies = self.copies.saturating_sub(1);
+        left
+    }
+}
 
 /// The stored rows of a piece, locked in id order: `(id, body)`, the body only where
 /// the stored hash differs from the incoming one.
@@ -101,10 +128,10 @@ pub(crate) async fn commit(
     let stats = if rows.windows(2).any(|w| w[0].id == w[1].id) {
         commit_repeated(tx, records, now_ms).await?
     } else {
-        let mut copies = COPY_SAVEPOINTS;
+        let mut pieces = Pieces::new();
         let mut stats = WriteStats::default();
         for piece in rows.chunks(CHUNK) {
-            stats += write_unique(tx, piece, now_ms, &mut copies).await?;
+            stats += write_unique(tx, piece, now_ms, &mut pieces).await?;
         }
         stats
     };
@@ -207,11 +234,11 @@ pub(crate) async fn commit_records(
         }
     });
     let mut stats = WriteStats::default();
-    let mut copies = COPY_SAVEPOINTS;
+    let mut pieces = Pieces::new();
     while let Some(chunk) = chunks.recv().await {
         let chunk = chunk?;
         let rows: Vec<&Encoded> = chunk.iter().collect();
-        stats += write_unique(tx, &rows, now_ms, &mut copies).await?;
+        stats += write_unique(tx, &rows, now_ms, &mut pieces).await?;
     }
     encoder.await.map_err(stopped)?;
     if let Some(state) = state {
@@ -231,23 +258,29 @@ enum Stored {
     Changed(Option<Box<Encoded>>),
 }
 
-/// Write `rows` (unique ids, in id order) inside `tx`: look the stored rows up (and lock
-/// them), carry archived paths over, `COPY` the new rows (while `copies` lasts), `UPSERT`
-/// the changed ones.
+/// Write `rows` (unique ids, in id order) inside `tx`: straight by `COPY` while the
+/// batch's pieces were all new (see [`Pieces`]); else look the stored rows up (and lock
+/// them), carry archived paths over, `COPY` the new rows (while savepoints last),
+/// `UPSERT` the changed ones.
 async fn write_unique(
     tx: &Transaction<'_>,
     rows: &[&Encoded],
     now_ms: i64,
-    copies: &mut u32,
+    pieces: &mut Pieces,
 ) -> Result<WriteStats, StoreError> {
-    let kinds = lookup(tx, rows).await?;
     let mut stats = WriteStats::default();
+    if pieces.all_new && pieces.take_copy() {
+        if copy_new(tx, rows, now_ms).await? {
+            stats.inserted += rows.len() as u64;
+            return Ok(stats);
+        }
+        pieces.all_new = false;
+    }
+    let kinds = lookup(tx, rows).await?;
     let new: Vec<&Encoded> =
         rows.iter().zip(&kinds).filter(|(_, k)| matches!(k, Stored::New)).map(|(r, _)| *r).collect();
-    let copied = !new.is_empty() && *copies > 0 && {
-        *copies -= 1;
-        copy_new(tx, &new, now_ms).await?
-    };
+    pieces.all_new = new.len() == rows.len();
+    let copied = !new.is_empty() && pieces.take_copy() && copy_new(tx, &new, now_ms).await?;
     if copied {
         stats.inserted += new.len() as u64;
     }
@@ -294,9 +327,10 @@ async fn lookup(tx: &Transaction<'_>, rows: &[&Encoded]) -> Result<Vec<Stored>, 
         .collect()
 }
 
-/// Insert `rows` (none of them stored a moment ago) by binary `COPY` inside a
-/// savepoint. `false` (and nothing written) when one of them was inserted by another
-/// writer in the meantime: the caller merges them instead.
+/// Insert `rows` (none of them stored, as far as the caller knows) by binary `COPY`
+/// inside a savepoint. `false` (and nothing written) when one of them is stored after
+/// all (or was inserted by another writer in the meantime): the caller merges them
+/// instead.
 async fn copy_new(tx: &Transaction<'_>, rows: &[&Encoded], now_ms: i64) -> Result<bool, StoreError> {
     tx.batch_execute("SAVEPOINT huadan_copy").await.map_err(db)?;
     match copy_rows(tx, rows, now_ms).await {
