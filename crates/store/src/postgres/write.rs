@@ -22,11 +22,10 @@
 use super::db;
 use crate::content::{self, Encoded};
 use crate::{StoreError, SyncState, WriteStats};
+use futures::SinkExt;
 use huadan_model::CallRecord;
 use std::collections::HashMap;
-use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Row, Transaction};
 
 /// Records per statement when a batch is written in a pipeline (see [`commit_records`]).
@@ -70,29 +69,11 @@ SELECT c.id, CASE WHEN c.content_hash <> t.h THEN c.record END
 FROM calls c JOIN unnest($1::text[], $2::bytea[]) AS t(id, h) ON c.id = t.id
 ORDER BY c.id COLLATE \"C\" FOR UPDATE OF c";
 
-/// New rows, in binary; the column order of [`COPY_TYPES`] and [`copy_row`].
+/// New rows, in binary; the column order of [`copy_data`].
 const COPY: &str = "
 COPY calls (id, source, provider, started_at, direction, disposition, agent_id, agent_name,
             caller_number, callee_number, talk_seconds, content_hash, synced_at, record, transcript)
 FROM STDIN (FORMAT binary)";
-
-const COPY_TYPES: [Type; 15] = [
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::INT8,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::INT8,
-    Type::BYTEA,
-    Type::INT8,
-    Type::BYTEA,
-    Type::TEXT,
-];
 
 const UPSERT: &str = "
 INSERT INTO calls AS c (id, source, provider, started_at, direction, disposition, agent_id, agent_name,
@@ -338,45 +319,96 @@ async fn copy_new(tx: &Transaction<'_>, rows: &[&Encoded], now_ms: i64) -> Resul
             tx.batch_execute("RELEASE SAVEPOINT huadan_copy").await.map_err(db)?;
             Ok(true)
         }
-        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+        Err(CopyError::Db(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
             tx.batch_execute("ROLLBACK TO SAVEPOINT huadan_copy; RELEASE SAVEPOINT huadan_copy").await.map_err(db)?;
             Ok(false)
         }
-        Err(e) => Err(written(e)),
+        Err(CopyError::Db(e)) => Err(written(e)),
+        Err(CopyError::TooLarge(message)) => Err(StoreError::Db(format!("{message}; the whole batch was rolled back"))),
     }
 }
 
-async fn copy_rows(tx: &Transaction<'_>, rows: &[&Encoded], now_ms: i64) -> Result<(), tokio_postgres::Error> {
+async fn copy_rows(tx: &Transaction<'_>, rows: &[&Encoded], now_ms: i64) -> Result<(), CopyError> {
+    let data = copy_data(rows, now_ms)?;
     let sink = tx.copy_in(COPY).await?;
-    let writer = BinaryCopyInWriter::new(sink, &COPY_TYPES);
-    futures::pin_mut!(writer);
-    for r in rows {
-        let hash: &[u8] = &r.hash;
-        writer.as_mut().write(&copy_row(r, &hash, &now_ms)).await?;
-    }
-    writer.finish().await?;
+    futures::pin_mut!(sink);
+    // One message for the whole piece: the server reads it in one go.
+    sink.as_mut().send(std::io::Cursor::new(data)).await?;
+    sink.finish().await?;
     Ok(())
 }
 
-/// One row's values in [`COPY`]'s column order.
-fn copy_row<'a>(r: &'a Encoded, hash: &'a &[u8], now_ms: &'a i64) -> [&'a (dyn ToSql + Sync); 15] {
-    [
-        &r.id,
-        &r.source,
-        &r.provider,
-        &r.started_ms,
-        &r.direction,
-        &r.disposition,
-        &r.agent_id,
-        &r.agent_name,
-        &r.caller_number,
-        &r.callee_number,
-        &r.talk_seconds,
-        hash,
-        now_ms,
-        &r.body,
-        &r.transcript,
-    ]
+/// Why a `COPY` failed.
+enum CopyError {
+    /// The server (or the connection) refused it.
+    Db(tokio_postgres::Error),
+    /// A value does not fit the binary format (a field over 2 GB).
+    TooLarge(String),
+}
+
+impl From<tokio_postgres::Error> for CopyError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        CopyError::Db(e)
+    }
+}
+
+/// `rows` in PostgreSQL's binary `COPY` format, in [`COPY`]'s column order: the
+/// header, one tuple per row (field count, then each field as its length and bytes, -1
+/// for NULL; text as UTF-8, `int8` big-endian, `bytea` as is), the trailer.
+fn copy_data(rows: &[&Encoded], now_ms: i64) -> Result<Vec<u8>, CopyError> {
+    const FIELDS: i16 = 15;
+    let size: usize = rows.iter().map(|r| 256 + r.body.len() + r.transcript.as_ref().map_or(0, String::len)).sum();
+    let mut out = Vec::with_capacity(size + 32);
+    out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    out.extend_from_slice(&0i32.to_be_bytes()); // flags
+    out.extend_from_slice(&0i32.to_be_bytes()); // header extension length
+    let now = now_ms.to_be_bytes();
+    for r in rows {
+        let started = r.started_ms.to_be_bytes();
+        let talk = r.talk_seconds.map(i64::to_be_bytes);
+        let fields: [Option<&[u8]>; FIELDS as usize] = [
+            Some(r.id.as_bytes()),
+            Some(r.source.as_bytes()),
+            Some(r.provider.as_bytes()),
+            Some(&started),
+            Some(r.direction.as_bytes()),
+            Some(r.disposition.as_bytes()),
+            text(&r.agent_id),
+            text(&r.agent_name),
+            text(&r.caller_number),
+            text(&r.callee_number),
+            talk.as_ref().map(|b| &b[..]),
+            Some(&r.hash),
+            Some(&now),
+            Some(&r.body),
+            text(&r.transcript),
+        ];
+        out.extend_from_slice(&FIELDS.to_be_bytes());
+        for field in fields {
+            put_field(&mut out, &r.id, field)?;
+        }
+    }
+    out.extend_from_slice(&(-1i16).to_be_bytes());
+    Ok(out)
+}
+
+/// A nullable text column's bytes.
+fn text(s: &Option<String>) -> Option<&[u8]> {
+    s.as_deref().map(str::as_bytes)
+}
+
+/// One binary `COPY` field of record `id`.
+fn put_field(out: &mut Vec<u8>, id: &str, value: Option<&[u8]>) -> Result<(), CopyError> {
+    match value {
+        None => out.extend_from_slice(&(-1i32).to_be_bytes()),
+        Some(bytes) => {
+            let len = i32::try_from(bytes.len())
+                .map_err(|_| CopyError::TooLarge(format!("record {id} has a field of {} bytes", bytes.len())))?;
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(bytes);
+        }
+    }
+    Ok(())
 }
 
 fn written(e: tokio_postgres::Error) -> StoreError {
