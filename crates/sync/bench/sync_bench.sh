@@ -37,7 +37,7 @@ today="$(TZ=UTC-8 date +%F)"
 since="$(TZ=UTC-8 date -d "$today - $days days" +%F)"
 cd "$work"
 start=$(date +%s.%N)
-/usr/bin/time -v "$bin" --config huadan.toml sync "${sources[@]}" --since "$since" --until "$today" \
+/usr/bin/time -v ${WRAP:-} "$bin" --config huadan.toml sync "${sources[@]}" --since "$since" --until "$today" \
   > "$work/summary.txt" 2> "$work/sync.err" || { cat "$work/summary.txt" "$work/sync.err" >&2; exit 1; }
 end=$(date +%s.%N)
 cat "$work/summary.txt"

@@ -89,9 +89,10 @@ fn configure(conn: &Connection, path: &Path, writer: bool) -> Result<(), rusqlit
         // places) in memory for over a million records; 128 MB made a 1 M-record sync
         // peak at 191 MB RSS instead of 124 MB for no measurable speed.
         let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
-        // The id index file gets 24 MB: its 1 KB pages for about 1.5 million records.
+        // The id index file needs little cache: it is read in sequence (the Bloom filter
+        // at the first write, sorted runs) or for ids the filter says may be stored.
         conn.execute_batch(&format!(
-            "PRAGMA main.cache_size = -65536; PRAGMA ix.cache_size = -24576;
+            "PRAGMA main.cache_size = -65536; PRAGMA ix.cache_size = -4096;
              PRAGMA wal_autocheckpoint = {}; PRAGMA main.journal_size_limit = 134217728;",
             WAL_CHECKPOINT_BYTES / page_size.max(512)
         ))?;
