@@ -309,3 +309,62 @@ async fn pg_a_new_id_inserted_by_another_writer_meanwhile_is_merged_not_refused(
     assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 2);
     assert_eq!(s.call("src:c000001").await.unwrap().unwrap().remark.as_deref(), Some("newer"));
 }
+
+#[tokio::test]
+async fn pg_a_schema_3_database_migrates_to_fewer_indexes_and_keeps_its_rows() {
+    let Some((source_schema, source)) = pg_common::pg_store().await else { return };
+    let records: Vec<_> = (0..50).map(|n| rec("src", Provider::Tanma, n, i64::from(n))).collect();
+    put(&source, "src", records.clone()).await;
+    // A database as huadan with schema 3 left it, holding those rows.
+    let schema = Schema::new(&source_schema.url);
+    let c = source_schema.client().await;
+    c.batch_execute(&format!("CREATE SCHEMA {0}; SET search_path = {0}, public;", schema.name)).await.unwrap();
+    c.batch_execute(include_str!("../migrations/postgres/0001_init.sql")).await.unwrap();
+    c.batch_execute(include_str!("../migrations/postgres/0002_fleet.sql")).await.unwrap();
+    c.batch_execute(
+        "CREATE INDEX calls_transcript_trgm ON calls USING gin (transcript public.gin_trgm_ops)
+             WHERE transcript IS NOT NULL;
+         CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);
+         INSERT INTO schema_migrations VALUES (1, 'init', 0), (2, 'fleet', 0), (3, 'trigram_pending_list', 0);",
+    )
+    .await
+    .unwrap();
+    c.batch_execute(include_str!("../migrations/postgres/0003_trigram_pending_list.sql")).await.unwrap();
+    c.batch_execute(&format!("INSERT INTO {}.calls SELECT * FROM {}.calls", schema.name, source_schema.name))
+        .await
+        .unwrap();
+
+    let s = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
+    let mine = schema.client().await;
+    let versions: Vec<i32> = mine
+        .query("SELECT version FROM schema_migrations ORDER BY version", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, [1, 2, 3, 4]);
+    let indexes: Vec<String> = mine
+        .query(
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'calls'
+             ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        indexes,
+        ["calls_agents", "calls_pkey", "calls_range_cover", "calls_source_started", "calls_transcript_trgm"]
+    );
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 50);
+    let agent = records[7].agent_id().unwrap().to_string();
+    let by_agent = s.count(&CallFilter { agent: Some(agent.clone()), ..CallFilter::default() }).await.unwrap();
+    let expected = records.iter().filter(|r| r.agent_id() == Some(agent.as_str())).count() as u64;
+    assert_eq!(by_agent, expected);
+    // The migrated rows count as stored: sent again they are unchanged.
+    let w = put(&(std::sync::Arc::new(s) as huadan_store::DynStore), "src", records).await;
+    assert_eq!((w.inserted, w.updated, w.unchanged), (0, 0, 50));
+}
