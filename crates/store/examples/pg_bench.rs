@@ -7,7 +7,8 @@
 //! sync engine does) into a fresh schema, which is dropped afterwards. Prints the
 //! insert rate, the rate of re-sending unchanged records, and of sending changed ones,
 //! each also per CPU-second (this process + its PostgreSQL backends), the fair figure
-//! on a shared machine.
+//! on a shared machine, and the server's CPU time per record. With `PG_BENCH_KEEP` set
+//! the schema is kept (its name printed) for a look at the tables and plans.
 
 #[path = "common/records.rs"]
 mod records;
@@ -72,12 +73,14 @@ async fn run(
     let (client_cpu, server_cpu) = (c1 - c0, s1 - s0);
     println!(
         "{label}: {total} records in {secs:.2} s = {:.0} records/s wall (inserted {}, updated {}, unchanged {}); \
-         CPU: huadan {client_cpu:.1} s, PostgreSQL backends {server_cpu:.1} s = {:.0} records per CPU-second",
+         CPU: huadan {client_cpu:.1} s, PostgreSQL backends {server_cpu:.1} s = {:.0} records per CPU-second, \
+         {:.1} µs of server CPU per record",
         total as f64 / secs,
         stats.inserted,
         stats.updated,
         stats.unchanged,
-        total as f64 / (client_cpu + server_cpu).max(1e-9)
+        total as f64 / (client_cpu + server_cpu).max(1e-9),
+        server_cpu * 1e6 / (total as f64).max(1.0)
     );
     Ok(())
 }
