@@ -137,12 +137,8 @@ pub(crate) fn catch_up(conn: &Connection) -> Result<i64, StoreError> {
         run.clear();
         let mut rows = read.query(params![from, CATCH_UP_RUN as i64]).map_err(db)?;
         while let Some(row) = rows.next().map_err(db)? {
-            let seq: i64 = row.get(0).map_err(db)?;
-            let id = row.get_ref(1).map_err(db)?.as_str().map_err(|e| StoreError::Corrupt {
-                id: format!("row {seq}"),
-                message: format!("id is not text: {e}"),
-            })?;
-            run.push((hash(id), seq));
+            let (h, seq) = keyed_row(row)?;
+            run.push((h, seq));
             from = seq;
         }
         if run.is_empty() {
@@ -156,6 +152,17 @@ pub(crate) fn catch_up(conn: &Connection) -> Result<i64, StoreError> {
     }
     set_watermark(conn, last)?;
     Ok(last)
+}
+
+/// `(hash(id), seq)` of a `SELECT seq, id` row.
+fn keyed_row(row: &rusqlite::Row<'_>) -> Result<(i64, i64), StoreError> {
+    let seq: i64 = row.get(0).map_err(db)?;
+    let id = row
+        .get_ref(1)
+        .map_err(db)?
+        .as_str()
+        .map_err(|e| StoreError::Corrupt { id: format!("row {seq}"), message: format!("id is not text: {e}") })?;
+    Ok((hash(id), seq))
 }
 
 /// Write `(hash, seq)` entries to the index file in key order: a sorted run fills
@@ -254,12 +261,8 @@ impl Cached {
         let mut st = conn.prepare_cached("SELECT seq, id FROM calls WHERE seq > ?1 ORDER BY seq").map_err(db)?;
         let mut rows = st.query([from]).map_err(db)?;
         while let Some(row) = rows.next().map_err(db)? {
-            let seq: i64 = row.get(0).map_err(db)?;
-            let id = row.get_ref(1).map_err(db)?.as_str().map_err(|e| StoreError::Corrupt {
-                id: format!("row {seq}"),
-                message: format!("id is not text: {e}"),
-            })?;
-            self.add_tail(hash(id), seq);
+            let (h, seq) = keyed_row(row)?;
+            self.add_tail(h, seq);
             self.last_seq = self.last_seq.max(seq);
         }
         Ok(())
