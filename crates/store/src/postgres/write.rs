@@ -42,8 +42,8 @@ struct Pieces {
     /// Savepoints left for `COPY` (see [`COPY_SAVEPOINTS`]).
     copies: u32,
     /// Whether no piece so far had a stored row: the next one is then copied straight
-    /// away, without looking it up first (a batch of new records costs one statement
-    /// per piece). A `COPY` that meets a stored row is rolled back and the piece is
+    /// away, without looking it up first (a batch of new records costs one `COPY` per
+    /// piece and no lookup). A `COPY` that meets a stored row is rolled back and the piece is
     /// written the looked-up way, as is every piece after it until a lookup finds no
     /// stored row again.
     all_new: bool,
