@@ -5,8 +5,9 @@
 #   crates/sync/bench/sync_bench.sh throughput   # --no-limits, all five sources, records/s into SQLite
 #   crates/sync/bench/sync_bench.sh memory       # 1,000,000 records, peak RSS of `huadan sync`
 #
-# Environment: HUADAN (binary, default target/release/huadan), DAYS, CPD (calls per day
-# per vendor) override the dataset size. Everything listens on 127.0.0.1 only.
+# Environment: HUADAN (binary, default target/release/huadan; an absolute path), DAYS, CPD (calls per day
+# per vendor) override the dataset size; ONLY=<source> limits `memory` to one source;
+# WRAP="heaptrack -o FILE" runs the sync under a wrapper. Everything listens on 127.0.0.1 only.
 set -euo pipefail
 
 mode="${1:-}"
@@ -21,7 +22,7 @@ trap cleanup EXIT
 case "$mode" in
   quota)      days="${DAYS:-10}"; cpd="${CPD:-10000}"; limits="";            sources=(--source tencent-ccc) ;;
   throughput) days="${DAYS:-5}";  cpd="${CPD:-20000}"; limits="--no-limits"; sources=() ;;
-  memory)     days="${DAYS:-10}"; cpd="${CPD:-20000}"; limits="--no-limits"; sources=() ;;
+  memory)     days="${DAYS:-10}"; cpd="${CPD:-20000}"; limits="--no-limits"; sources=(${ONLY:+--source $ONLY}) ;;
   *) echo "usage: $0 quota|throughput|memory" >&2; exit 2 ;;
 esac
 
