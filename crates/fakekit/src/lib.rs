@@ -19,6 +19,7 @@ mod context;
 mod dataset;
 mod faults;
 pub mod generate;
+pub mod parse_cost;
 mod quota;
 
 pub use clock::Clock;

@@ -15,7 +15,6 @@ use huadan_tencent_ads::client::read_answer;
 use huadan_tencent_ads::normalize::{normalize, normalize_raw};
 use huadan_tencent_ads::wire::{Envelope, ListData};
 use huadan_vendor::http::Answer;
-use std::time::Instant;
 
 /// A 100-record answer (compact unless `pretty`) built from the seed example's record, with distinct ids.
 fn page_answer(pretty: bool) -> Answer {
@@ -44,28 +43,6 @@ fn text_page(answer: &Answer) -> usize {
     page.entities.into_iter().filter_map(|raw| normalize_raw("s", raw).ok()).count()
 }
 
-/// µs per record over `pages` pages, the best of three runs.
-fn per_record(pages: usize, body: &Answer, page: fn(&Answer) -> usize) -> f64 {
-    (0..3)
-        .map(|_| {
-            let t = Instant::now();
-            let n: usize = (0..pages).map(|_| page(body)).sum();
-            t.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64
-        })
-        .fold(f64::INFINITY, f64::min)
-}
-
 fn main() {
-    let pages: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
-    let pretty = std::env::args().nth(2).as_deref() == Some("pretty");
-    let body = page_answer(pretty);
-    assert_eq!(value_page(&body), 100);
-    assert_eq!(text_page(&body), 100);
-    let value = per_record(pages, &body, value_page);
-    let text = per_record(pages, &body, text_page);
-    println!(
-        "tencent_ads: {} bytes/record{}: value tree {value:.2} µs/record, raw text {text:.2} µs/record (decode + normalise)",
-        body.body.len() / 100,
-        if pretty { " (pretty)" } else { "" }
-    );
+    huadan_fakekit::parse_cost::compare("tencent_ads", page_answer, |a| a.body.len(), value_page, text_page);
 }

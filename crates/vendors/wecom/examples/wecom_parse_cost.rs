@@ -14,7 +14,6 @@
 use huadan_model::RawJson;
 use huadan_wecom::normalize::{normalize, normalize_raw};
 use huadan_wecom::wire::DialRecordResponse;
-use std::time::Instant;
 
 /// A 100-record page (compact unless `pretty`) built from the seed example's records,
 /// with distinct call times (so distinct fingerprints).
@@ -43,28 +42,6 @@ fn text_page(body: &[u8]) -> usize {
     page.record.into_iter().filter_map(|raw| normalize_raw("s", Some("ww1"), raw).ok()).count()
 }
 
-/// µs per record over `pages` pages, the best of three runs.
-fn per_record(pages: usize, body: &[u8], page: fn(&[u8]) -> usize) -> f64 {
-    (0..3)
-        .map(|_| {
-            let t = Instant::now();
-            let n: usize = (0..pages).map(|_| page(body)).sum();
-            t.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64
-        })
-        .fold(f64::INFINITY, f64::min)
-}
-
 fn main() {
-    let pages: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
-    let pretty = std::env::args().nth(2).as_deref() == Some("pretty");
-    let body = page_body(pretty);
-    assert_eq!(value_page(&body), 100);
-    assert_eq!(text_page(&body), 100);
-    let value = per_record(pages, &body, value_page);
-    let text = per_record(pages, &body, text_page);
-    println!(
-        "wecom: {} bytes/record{}: value tree {value:.2} µs/record, raw text {text:.2} µs/record (decode + normalise)",
-        body.len() / 100,
-        if pretty { " (pretty)" } else { "" }
-    );
+    huadan_fakekit::parse_cost::compare("wecom", page_body, Vec::len, |b| value_page(b), |b| text_page(b));
 }
