@@ -194,29 +194,23 @@ impl Bloom {
         Bloom { bits: vec![0; bits / 64], mask: bits as u64 - 1, count: 0 }
     }
 
-    /// Probe positions of `h`: double hashing from the two halves of the hash.
-    fn probes(&self, h: i64) -> impl Iterator<Item = u64> + '_ {
+    /// Probe positions of `h` in a filter of `mask + 1` bits: double hashing from the
+    /// two halves of the hash.
+    fn probes(h: i64, mask: u64) -> impl Iterator<Item = u64> {
         let h = h as u64;
         let step = h.rotate_left(32) | 1;
-        (0..Self::PROBES).map(move |i| h.wrapping_add(i.wrapping_mul(step)) & self.mask)
+        (0..Self::PROBES).map(move |i| h.wrapping_add(i.wrapping_mul(step)) & mask)
     }
 
     fn insert(&mut self, h: i64) {
-        let positions: [u64; Self::PROBES as usize] = {
-            let mut p = [0; Self::PROBES as usize];
-            for (slot, pos) in p.iter_mut().zip(self.probes(h)) {
-                *slot = pos;
-            }
-            p
-        };
-        for pos in positions {
+        for pos in Self::probes(h, self.mask) {
             self.bits[(pos / 64) as usize] |= 1 << (pos % 64);
         }
         self.count += 1;
     }
 
     fn may_contain(&self, h: i64) -> bool {
-        self.probes(h).all(|pos| self.bits[(pos / 64) as usize] & (1 << (pos % 64)) != 0)
+        Self::probes(h, self.mask).all(|pos| self.bits[(pos / 64) as usize] & (1 << (pos % 64)) != 0)
     }
 
     /// Whether the filter is too full to stay selective.
@@ -331,7 +325,6 @@ impl IdCache {
         Ok(Ids {
             cached,
             conn,
-            new_rows: 0,
             find_indexed: conn
                 .prepare_cached(
                     "SELECT c.seq, c.content_hash FROM ix.call_ids i CROSS JOIN calls c ON c.seq = i.seq
@@ -352,7 +345,6 @@ impl IdCache {
 pub(crate) struct Ids<'c> {
     cached: Cached,
     conn: &'c Connection,
-    new_rows: usize,
     find_indexed: rusqlite::CachedStatement<'c>,
     find_row: rusqlite::CachedStatement<'c>,
 }
@@ -383,7 +375,6 @@ impl Ids<'_> {
     pub fn add(&mut self, h: i64, seq: i64) {
         self.cached.add_tail(h, seq);
         self.cached.last_seq = self.cached.last_seq.max(seq);
-        self.new_rows += 1;
     }
 
     /// Before the commit: write the tail to the index file when it has grown to a run.
@@ -458,6 +449,18 @@ mod tests {
         assert_eq!(catch_up(&conn).unwrap(), b);
         let n: i64 = conn.query_row("SELECT count(*) FROM ix.call_ids", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 2, "rebuilt from the calls table");
+    }
+
+    #[test]
+    fn the_bloom_filter_never_forgets_and_rarely_errs() {
+        let mut bloom = Bloom::with_capacity(100_000);
+        for n in 0..100_000 {
+            bloom.insert(hash(&format!("s:{n}")));
+        }
+        assert!((0..100_000).all(|n| bloom.may_contain(hash(&format!("s:{n}")))), "no false negatives");
+        let false_positives = (0..100_000).filter(|n| bloom.may_contain(hash(&format!("other:{n}")))).count();
+        assert!(false_positives < 1_000, "{false_positives} false positives in 100,000");
+        assert!(!bloom.is_full());
     }
 
     #[test]
