@@ -35,7 +35,12 @@ pub(crate) fn carry_over(incoming: &Encoded, stored_body: &[u8]) -> Result<Optio
     if !changed {
         return Ok(None);
     }
-    Ok(encode_all(vec![record])?.pop())
+    // Compressed as the incoming body was (with its dictionary, if it had one).
+    let mut book = crate::packing::Codebook::new();
+    if let Some(d) = crate::packing::needs_dict(&incoming.body).and_then(crate::packing::lookup) {
+        book.insert(incoming.provider, d);
+    }
+    Ok(encode_all(vec![record], &book)?.pop())
 }
 
 /// PostgreSQL: the batch with the stored archived paths carried over, inside the

@@ -3,6 +3,7 @@
 //! everywhere.
 
 use crate::StoreError;
+use crate::packing::{self, Codebook};
 use huadan_model::{CallRecord, Instant};
 
 /// A record ready to be written.
@@ -22,7 +23,7 @@ pub(crate) struct Encoded {
     /// Transcript text (sentences joined by newlines), when there is any.
     pub transcript: Option<String>,
     /// The stored body: the record as JSON (`synced_at` left out), compressed (see
-    /// [`pack`]).
+    /// [`packing::pack`]).
     pub body: Vec<u8>,
     /// XXH3-128 of the JSON (see [`content_hash`]).
     pub hash: [u8; 16],
@@ -31,39 +32,37 @@ pub(crate) struct Encoded {
 /// Split a record into columns, body and hash.
 #[cfg(test)]
 pub(crate) fn encode(mut r: CallRecord) -> Result<Encoded, StoreError> {
-    encode_in_place(&mut r)
+    encode_in_place(&mut r, &Codebook::new())
 }
 
 /// Per-thread scratch buffers, reused from record to record: the JSON text and the
-/// Snappy output are both several KB, and allocating and freeing them per record made
-/// glibc's malloc consolidate its free lists on nearly every record.
-/// The Snappy encoder's hash table is kept for the same reason.
+/// compressor's output are both several KB, and allocating and freeing them per record
+/// made glibc's malloc consolidate its free lists on nearly every record.
 struct Scratch {
     json: Vec<u8>,
     packed: Vec<u8>,
-    snappy: snap::raw::Encoder,
 }
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch {
         json: Vec::with_capacity(8192),
         packed: Vec::with_capacity(8192),
-        snappy: snap::raw::Encoder::new(),
     });
 }
 
 /// [`encode`] without consuming the record: its strings are moved out (left empty) and
 /// the rest stays for the caller to drop, so that a batch's records can be freed in one
 /// go after the whole batch is encoded.
-fn encode_in_place(r: &mut CallRecord) -> Result<Encoded, StoreError> {
+fn encode_in_place(r: &mut CallRecord, book: &Codebook) -> Result<Encoded, StoreError> {
     r.synced_at = None;
     let (body, hash) = SCRATCH.with(|cell| {
         let mut scratch = cell.borrow_mut();
-        let Scratch { json, packed, snappy } = &mut *scratch;
+        let Scratch { json, packed } = &mut *scratch;
         json.clear();
         serde_json::to_writer(&mut *json, &*r)
             .map_err(|e| StoreError::Db(format!("record {} cannot be serialised: {e}", r.id)))?;
-        Ok::<_, StoreError>((pack_with(json, packed, snappy), content_hash(json)))
+        let dict = book.get(r.provider.as_str()).copied();
+        Ok::<_, StoreError>((packing::pack(json, dict, packed), content_hash(json)))
     })?;
     let transcript = r.transcript.as_ref().map(|t| t.text()).filter(|t| !t.is_empty());
     let (agent_id, agent_name) = match r.agent.as_mut() {
@@ -96,8 +95,8 @@ fn content_hash(json: &[u8]) -> [u8; 16] {
 }
 
 /// Encode a run of records, then free them all together.
-fn encode_run(mut records: Vec<CallRecord>) -> Result<Vec<Encoded>, StoreError> {
-    let out = records.iter_mut().map(encode_in_place).collect();
+fn encode_run(mut records: Vec<CallRecord>, book: &Codebook) -> Result<Vec<Encoded>, StoreError> {
+    let out = records.iter_mut().map(|r| encode_in_place(r, book)).collect();
     drop(records);
     out
 }
@@ -108,13 +107,15 @@ fn encode_run(mut records: Vec<CallRecord>) -> Result<Vec<Encoded>, StoreError> 
 pub(crate) fn encode_chunks(
     mut records: Vec<CallRecord>,
     chunk: usize,
+    book: &Codebook,
     mut send: impl FnMut(Result<Vec<Encoded>, StoreError>) -> bool,
 ) {
     let chunk = chunk.max(1);
     let mut start = 0;
     while start < records.len() {
         let end = (start + chunk).min(records.len());
-        let encoded: Result<Vec<Encoded>, StoreError> = records[start..end].iter_mut().map(encode_in_place).collect();
+        let encoded: Result<Vec<Encoded>, StoreError> =
+            records[start..end].iter_mut().map(|r| encode_in_place(r, book)).collect();
         let failed = encoded.is_err();
         if !send(encoded) || failed {
             return;
@@ -127,16 +128,16 @@ pub(crate) fn encode_chunks(
 
 /// Encode a batch, on two threads when it is large enough to be worth it (serialising
 /// is the costliest part of a commit outside SQLite).
-pub(crate) fn encode_all(records: Vec<CallRecord>) -> Result<Vec<Encoded>, StoreError> {
+pub(crate) fn encode_all(records: Vec<CallRecord>, book: &Codebook) -> Result<Vec<Encoded>, StoreError> {
     const PARALLEL_FROM: usize = 256;
     if records.len() < PARALLEL_FROM {
-        return encode_run(records);
+        return encode_run(records, book);
     }
     let mut first = records;
     let second = first.split_off(first.len() / 2);
     let (a, b) = std::thread::scope(|s| {
-        let other = s.spawn(move || encode_run(second));
-        let mine = encode_run(first);
+        let other = s.spawn(move || encode_run(second, book));
+        let mine = encode_run(first, book);
         (mine, other.join())
     });
     let mut out = a?;
@@ -144,47 +145,9 @@ pub(crate) fn encode_all(records: Vec<CallRecord>) -> Result<Vec<Encoded>, Store
     Ok(out)
 }
 
-/// Tag byte of a Snappy-compressed body. JSON never starts with it, so a body is either
-/// `Z` + Snappy(JSON) or plain JSON (`{…`), and both read back.
-const SNAPPY: u8 = b'Z';
-
-/// Compress a JSON body (Snappy: about 2–3× smaller at several hundred MB/s, which
-/// halves what every commit and checkpoint writes).
-#[cfg(test)]
-pub(crate) fn pack(json: &[u8]) -> Vec<u8> {
-    pack_with(json, &mut Vec::new(), &mut snap::raw::Encoder::new())
-}
-
-/// [`pack`] with reused state: `scratch` takes the compressor's worst-case output, so
-/// the returned body is allocated at its exact size.
-fn pack_with(json: &[u8], scratch: &mut Vec<u8>, snappy: &mut snap::raw::Encoder) -> Vec<u8> {
-    scratch.resize(snap::raw::max_compress_len(json.len()), 0);
-    match snappy.compress(json, scratch) {
-        Ok(n) => {
-            let mut out = Vec::with_capacity(1 + n);
-            out.push(SNAPPY);
-            out.extend_from_slice(&scratch[..n]);
-            out
-        }
-        // Only fails for inputs over ~4 GB: store it plain.
-        Err(_) => json.to_vec(),
-    }
-}
-
-/// A stored body back to JSON bytes.
-fn unpack<'a>(id_hint: &str, body: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>, StoreError> {
-    match body.split_first() {
-        Some((&SNAPPY, packed)) => snap::raw::Decoder::new()
-            .decompress_vec(packed)
-            .map(std::borrow::Cow::Owned)
-            .map_err(|e| StoreError::Corrupt { id: id_hint.to_string(), message: e.to_string() }),
-        _ => Ok(std::borrow::Cow::Borrowed(body)),
-    }
-}
-
 /// Rebuild a record from its stored body and `synced_at`.
 pub(crate) fn decode(id_hint: &str, body: &[u8], synced_ms: i64) -> Result<CallRecord, StoreError> {
-    let json = unpack(id_hint, body)?;
+    let json = packing::unpack(id_hint, body)?;
     let mut r: CallRecord = serde_json::from_slice(&json)
         .map_err(|e| StoreError::Corrupt { id: id_hint.to_string(), message: e.to_string() })?;
     r.synced_at = Some(millis(synced_ms));
@@ -196,21 +159,9 @@ pub(crate) fn millis(ms: i64) -> Instant {
     Instant::from_millisecond(ms).unwrap_or(if ms < 0 { Instant::MIN } else { Instant::MAX })
 }
 
-/// Append a stored body's JSON to `out`, decompressed in place (the pass-through read
-/// path of [`crate::json`], which never builds a record).
-pub(crate) fn unpack_into(id_hint: &str, body: &[u8], out: &mut Vec<u8>) -> Result<(), StoreError> {
-    let corrupt = |e: snap::Error| StoreError::Corrupt { id: id_hint.to_string(), message: e.to_string() };
-    match body.split_first() {
-        Some((&SNAPPY, packed)) => {
-            let start = out.len();
-            out.resize(start + snap::raw::decompress_len(packed).map_err(corrupt)?, 0);
-            let n = snap::raw::Decoder::new().decompress(packed, &mut out[start..]).map_err(corrupt)?;
-            out.truncate(start + n);
-        }
-        _ => out.extend_from_slice(body),
-    }
-    Ok(())
-}
+/// Append a stored body's JSON to `out` (the pass-through read path of
+/// [`crate::json`], which never builds a record).
+pub(crate) use packing::unpack_into;
 
 /// The disposition that counts as answered, as stored.
 pub(crate) const ANSWERED: &str = "answered";
@@ -258,7 +209,7 @@ mod tests {
                 r
             })
             .collect();
-        let batch = encode_all(records.clone()).unwrap();
+        let batch = encode_all(records.clone(), &Codebook::new()).unwrap();
         assert_eq!(batch.len(), records.len());
         for (r, e) in records.into_iter().zip(&batch) {
             let json = serde_json::to_vec(&r).unwrap();
@@ -274,10 +225,10 @@ mod tests {
         let records: Vec<CallRecord> = (0..150)
             .map(|i| CallRecord::new("s", Provider::Tanma, &format!("id-{i}"), "2024-01-01T00:00:00Z".parse().unwrap()))
             .collect();
-        let whole = encode_all(records.clone()).unwrap();
+        let whole = encode_all(records.clone(), &Codebook::new()).unwrap();
         let mut sizes = Vec::new();
         let mut got = Vec::new();
-        encode_chunks(records.clone(), 64, |chunk| {
+        encode_chunks(records.clone(), 64, &Codebook::new(), |chunk| {
             let chunk = chunk.unwrap();
             sizes.push(chunk.len());
             got.extend(chunk);
@@ -289,7 +240,7 @@ mod tests {
             whole.iter().map(|e| (&e.id, e.hash)).collect::<Vec<_>>()
         );
         let mut calls = 0;
-        encode_chunks(records, 64, |_| {
+        encode_chunks(records, 64, &Codebook::new(), |_| {
             calls += 1;
             false
         });
@@ -300,8 +251,8 @@ mod tests {
     fn packed_and_plain_bodies_both_read_back() {
         let r = CallRecord::new("s", Provider::Wecom, "话单-1", "2024-01-01T00:00:00Z".parse().unwrap());
         let json = serde_json::to_vec(&r).unwrap();
-        let packed = pack(&json);
-        assert_eq!(packed[0], SNAPPY);
+        let packed = packing::pack(&json, None, &mut Vec::new());
+        assert_eq!(packed[0], b'Z');
         assert!(packed.len() < json.len());
         assert_eq!(decode("x", &packed, 0).unwrap().id, r.id);
         assert_eq!(decode("x", &json, 0).unwrap().id, r.id);

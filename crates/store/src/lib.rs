@@ -18,6 +18,7 @@ mod content;
 mod cursor;
 pub mod fleet;
 mod json;
+mod packing;
 mod postgres;
 mod sqlite;
 mod types;
@@ -73,6 +74,15 @@ pub enum StoreError {
         id: String,
         /// What went wrong.
         message: String,
+    },
+    /// A stored body was compressed with a dictionary this process has not loaded (yet):
+    /// the store loads its dictionaries and reads again.
+    #[error("stored row {id} needs compression dictionary {dict:016x}, which is not in this store")]
+    UnknownDictionary {
+        /// The row's id.
+        id: String,
+        /// The dictionary's id.
+        dict: u64,
     },
     /// A pagination cursor that this store did not issue.
     #[error("invalid cursor: {0}")]

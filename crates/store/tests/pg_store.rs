@@ -278,6 +278,60 @@ async fn pg_stored_pages_from_sqlite_arrive_whole_and_count_as_unchanged_when_se
 }
 
 #[tokio::test]
+async fn pg_copy_recompresses_bodies_that_need_a_sqlite_dictionary() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url);
+    let pg = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let sqlite = huadan_store::SqliteStore::open(&path).await.unwrap();
+    let put = |range: std::ops::Range<u32>| {
+        let records: Vec<_> = range.map(|n| rec("src", Provider::Tanma, n, i64::from(n) * 60)).collect();
+        let sqlite = sqlite.clone();
+        async move { sqlite.commit(Batch { source: "src".into(), records, state: None }).await.unwrap() }
+    };
+    let with_dict = || {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.query_row("SELECT count(*) FROM call_bodies WHERE substr(record, 1, 1) = x'45'", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap()
+    };
+    put(0..2_500).await;
+    // SQLite trains a dictionary for Tanma in the background; bounded wait until the
+    // writer uses it.
+    let (start, mut next) = (std::time::Instant::now(), 2_500);
+    while with_dict() == 0 {
+        assert!(start.elapsed() < Duration::from_secs(60), "no dictionary was trained");
+        put(next..next + 50).await;
+        next += 50;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    put(next..next + 200).await;
+    let total = u64::from(next + 200);
+    let mut cursor = None;
+    for _ in 0..100 {
+        let page = sqlite.stored_page(cursor, 1_000).await.unwrap();
+        cursor = page.next_cursor().map(str::to_string);
+        pg.commit_stored(page).await.unwrap();
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(pg.count(&CallFilter::default()).await.unwrap(), total);
+    let client = schema.client().await;
+    let row = client.query_one("SELECT count(*) FROM calls WHERE get_byte(record, 0) = 69", &[]).await.unwrap();
+    assert_eq!(row.get::<_, i64>(0), 0, "PostgreSQL keeps no SQLite dictionary: bodies arrive as Snappy");
+    for n in [0, next + 199] {
+        let id = format!("src:c{n:06}");
+        let mut a = sqlite.call(&id).await.unwrap().unwrap();
+        let mut b = pg.call(&id).await.unwrap().unwrap();
+        (a.synced_at, b.synced_at) = (None, None);
+        assert_eq!(a, b, "{id}");
+    }
+}
+
+#[tokio::test]
 async fn pg_a_new_id_inserted_by_another_writer_meanwhile_is_merged_not_refused() {
     let Some((schema, s)) = pg_common::pg_store().await else { return };
     // A valid stored row for `src:c000001`, kept aside and removed again.

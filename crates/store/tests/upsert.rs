@@ -63,6 +63,22 @@ async fn the_same_id_twice_in_one_batch_keeps_the_last() {
     assert_eq!(s.call("src:c000005").await.unwrap().unwrap().remark.as_deref(), Some("second"));
 }
 
+async fn a_large_batch_keeps_its_order_when_encoded_on_several_threads() {
+    let (_d, s) = store().await;
+    // 1,000 records; c000005 at positions 10 and 100 (different encoding chunks), then
+    // c000007 at 999: the later occurrence wins each time, as in a small batch.
+    let mut recs: Vec<_> = (0..1000).map(|n| rec("src", Provider::Tanma, n, i64::from(n) * 60)).collect();
+    for (pos, id, remark) in [(10, 5, "first"), (100, 5, "second"), (999, 7, "last")] {
+        recs[pos] = rec("src", Provider::Tanma, id, i64::from(id) * 60);
+        recs[pos].remark = Some(remark.into());
+    }
+    let w = put(&s, "src", recs).await;
+    assert_eq!(w.inserted + w.updated + w.unchanged, 1000);
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 997);
+    assert_eq!(s.call("src:c000005").await.unwrap().unwrap().remark.as_deref(), Some("second"));
+    assert_eq!(s.call("src:c000007").await.unwrap().unwrap().remark.as_deref(), Some("last"));
+}
+
 fn state(source: &str, checkpoint_secs: i64) -> SyncState {
     SyncState { source: source.into(), checkpoint: Some(at(checkpoint_secs)), ..SyncState::default() }
 }
@@ -146,7 +162,7 @@ async fn migrations_are_recorded_and_reopening_keeps_the_data() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(versions, [1, 2, 3, 4]);
+    assert_eq!(versions, [1, 2, 3, 4, 5]);
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     // A database from a newer huadan is refused with a clear message.
@@ -172,6 +188,7 @@ async fn open_by_url_and_url_errors() {
 }
 
 both_backends!(
+    a_large_batch_keeps_its_order_when_encoded_on_several_threads,
     upserting_the_same_records_twice_creates_no_duplicates_and_keeps_synced_at,
     a_changed_record_is_updated_in_place_with_a_new_synced_at,
     the_same_id_twice_in_one_batch_keeps_the_last,

@@ -35,7 +35,7 @@ pub(crate) async fn encode(records: Vec<CallRecord>) -> Result<Vec<Encoded>, Sto
     if records.is_empty() {
         return Ok(Vec::new());
     }
-    tokio::task::spawn_blocking(move || content::encode_all(records))
+    tokio::task::spawn_blocking(move || content::encode_all(records, &crate::packing::Codebook::new()))
         .await
         .map_err(|e| StoreError::Db(format!("a database task stopped unexpectedly: {e}")))?
 }

@@ -187,9 +187,22 @@ impl PgStore {
     }
 
     /// Write records read as stored from another store ([`crate::SqliteStore::stored_page`]),
-    /// as they are (same columns, hash and body: nothing is decoded or serialised again),
-    /// in one transaction, counted as [`Store::commit`] counts them. For `huadan copy`.
-    pub async fn commit_stored(&self, page: crate::StoredPage) -> Result<WriteStats, StoreError> {
+    /// as they are (same columns, hash and body: nothing is decoded or serialised again,
+    /// except that a body compressed with one of SQLite's dictionaries is re-compressed
+    /// with Snappy), in one transaction, counted as [`Store::commit`] counts them. For
+    /// `huadan copy`.
+    pub async fn commit_stored(&self, mut page: crate::StoredPage) -> Result<WriteStats, StoreError> {
+        let rows = std::mem::take(&mut page.rows);
+        page.rows = tokio::task::spawn_blocking(move || {
+            rows.into_iter()
+                .map(|mut r| {
+                    r.body = crate::packing::without_dict(&r.id, std::mem::take(&mut r.body))?;
+                    Ok(r)
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        })
+        .await
+        .map_err(|e| StoreError::Db(format!("a database task stopped unexpectedly: {e}")))??;
         let now = jiff::Timestamp::now().as_millisecond();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;

@@ -21,6 +21,7 @@
 
 use super::db;
 use crate::content::{self, Encoded};
+use crate::packing::Codebook;
 use crate::{StoreError, SyncState, WriteStats};
 use futures::SinkExt;
 use huadan_model::CallRecord;
@@ -202,7 +203,9 @@ pub(crate) async fn commit_records(
     records.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
     let repeated = records.windows(2).any(|w| w[0].id == w[1].id);
     if repeated || records.len() <= CHUNK {
-        let encoded = tokio::task::spawn_blocking(move || content::encode_all(records)).await.map_err(stopped)??;
+        let encoded = tokio::task::spawn_blocking(move || content::encode_all(records, &Codebook::new()))
+            .await
+            .map_err(stopped)??;
         return commit(tx, source, &encoded, state, now_ms).await;
     }
     let (send, mut chunks) = tokio::sync::mpsc::channel::<Result<Vec<Encoded>, StoreError>>(2);
@@ -214,7 +217,7 @@ pub(crate) async fn commit_records(
             let chunk: Vec<CallRecord> = rest.by_ref().take(size).collect();
             size = CHUNK;
             // A closed channel: the writer failed and gave up; stop encoding.
-            if chunk.is_empty() || send.blocking_send(content::encode_all(chunk)).is_err() {
+            if chunk.is_empty() || send.blocking_send(content::encode_all(chunk, &Codebook::new())).is_err() {
                 return;
             }
         }

@@ -6,6 +6,7 @@
 //! only: `filter` (WHERE clauses), `read`, `write`, `migrate` and the migration files.
 
 mod checkpoint;
+mod dicts;
 mod filter;
 mod ids;
 mod migrate;
@@ -63,6 +64,7 @@ struct Inner {
     writer: Mutex<Writer>,
     readers: ReadPool,
     checkpointer: checkpoint::Checkpointer,
+    dicts: Arc<dicts::Dicts>,
 }
 
 /// The writer connection and what it knows of the id index.
@@ -149,6 +151,7 @@ impl SqliteStore {
         configure(&writer, &path, true).map_err(|e| open_err(&path, e))?;
         migrate::migrate(&mut writer)?;
         ids::create(&writer)?;
+        let dicts = dicts::Dicts::open(&writer, &path)?;
         {
             let tx =
                 writer.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| open_err(&path, e))?;
@@ -174,6 +177,7 @@ impl SqliteStore {
                 writer: Mutex::new(Writer { conn: writer, ids: ids::IdCache::default() }),
                 readers: ReadPool::new(readers),
                 checkpointer,
+                dicts,
             }),
         })
     }
@@ -215,18 +219,38 @@ impl SqliteStore {
         self.read(move |c| stored::page(c, cursor.as_deref(), limit)).await
     }
 
+    /// Run `f` on a read connection. A body compressed with a dictionary another
+    /// process trained since this store opened makes it load the database's
+    /// dictionaries and run `f` again.
     async fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        f: impl Fn(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let conn = inner.readers.get();
-            f(&conn)
+            match f(&conn) {
+                Err(StoreError::UnknownDictionary { .. }) => {
+                    inner.dicts.reload(&conn)?;
+                    f(&conn)
+                }
+                done => done,
+            }
         })
         .await
         .map_err(join_err)?
     }
+}
+
+/// `records` cut into chunks of `chunk`, dealt alternately to two lists (chunks 0, 2, 4…
+/// and 1, 3, 5…), each keeping its chunks in order.
+fn alternate_chunks(records: Vec<CallRecord>, chunk: usize) -> (Vec<CallRecord>, Vec<CallRecord>) {
+    let chunk = chunk.max(1);
+    let (mut even, mut odd) = (Vec::with_capacity(records.len() / 2 + chunk), Vec::with_capacity(records.len() / 2));
+    for (i, r) in records.into_iter().enumerate() {
+        if (i / chunk).is_multiple_of(2) { even.push(r) } else { odd.push(r) }
+    }
+    (even, odd)
 }
 
 fn join_err(e: tokio::task::JoinError) -> StoreError {
@@ -239,33 +263,52 @@ impl Store for SqliteStore {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let Batch { source, records, state } = batch;
+            let book = inner.dicts.book();
+            let missing = dicts::Dicts::missing(&book, &records);
             if records.len() < PIPELINE_FROM {
-                let encoded = content::encode_all(records)?;
+                let encoded = content::encode_all(records, &book)?;
                 let now = jiff::Timestamp::now().as_millisecond();
                 let mut guard = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
                 let w = &mut *guard;
                 let stats =
                     write::commit(&mut w.conn, &mut w.ids, &source, encoded.into_iter().map(Ok), state.as_ref(), now)?;
                 inner.checkpointer.written(usize::try_from(stats.inserted + stats.updated).unwrap_or(usize::MAX));
+                drop(guard);
+                inner.dicts.written(&missing);
                 return Ok(stats);
             }
-            // A pipeline: one thread serialises, hashes and compresses chunks of records
-            // while this one writes the chunks already done, in the same transaction.
+            // A pipeline: two threads serialise, hash and compress alternate chunks of
+            // records while this one writes the chunks already done, in order, in the
+            // same transaction (encoding costs about what writing does).
             let expected = records.len();
-            let (tx, rx) = std::sync::mpsc::sync_channel(PIPELINE_DEPTH);
+            let (even, odd) = alternate_chunks(records, PIPELINE_CHUNK);
+            let (tx_even, rx_even) = std::sync::mpsc::sync_channel(PIPELINE_DEPTH);
+            let (tx_odd, rx_odd) = std::sync::mpsc::sync_channel(PIPELINE_DEPTH);
             std::thread::scope(|s| {
-                std::thread::Builder::new()
-                    .name("huadan-encode".into())
-                    .spawn_scoped(s, move || {
-                        content::encode_chunks(records, PIPELINE_CHUNK, |chunk| tx.send(chunk).is_ok())
-                    })
-                    .map_err(|e| StoreError::Db(format!("cannot start the encoding thread: {e}")))?;
+                for (records, tx) in [(even, tx_even), (odd, tx_odd)] {
+                    let book = &book;
+                    std::thread::Builder::new()
+                        .name("huadan-encode".into())
+                        .spawn_scoped(s, move || {
+                            content::encode_chunks(records, PIPELINE_CHUNK, book, |chunk| tx.send(chunk).is_ok())
+                        })
+                        .map_err(|e| StoreError::Db(format!("cannot start an encoding thread: {e}")))?;
+                }
+                // Chunk 0 from the first thread, chunk 1 from the second, and so on; a
+                // thread that stopped ends the sequence (the count check below notices).
+                // The receivers move into the iterator, so that dropping it (on an error)
+                // stops both threads at their next chunk.
+                let mut turn = 0usize;
+                let rx = std::iter::from_fn(move || {
+                    let chunk = if turn.is_multiple_of(2) { rx_even.recv() } else { rx_odd.recv() };
+                    turn += 1;
+                    chunk.ok()
+                });
                 let now = jiff::Timestamp::now().as_millisecond();
                 let mut guard = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
                 let w = &mut *guard;
                 let received = std::cell::Cell::new(0usize);
                 let encoded = rx
-                    .into_iter()
                     .flat_map(|chunk: Result<Vec<content::Encoded>, StoreError>| {
                         let (ok, err) = match chunk {
                             Ok(v) => (v, None),
@@ -282,10 +325,10 @@ impl Store for SqliteStore {
                             Err(StoreError::Db("the batch could not be encoded (encoder thread stopped)".into()))
                         })
                     }));
-                // Returning drops the receiver: on an error the encoder stops at its
-                // next chunk.
                 let stats = write::commit(&mut w.conn, &mut w.ids, &source, encoded, state.as_ref(), now)?;
                 inner.checkpointer.written(usize::try_from(stats.inserted + stats.updated).unwrap_or(usize::MAX));
+                drop(guard);
+                inner.dicts.written(&missing);
                 Ok(stats)
             })
         })

@@ -165,6 +165,8 @@ fn stored_page(
 ) -> Result<(StoredRows, Option<Position>, bool), StoreError> {
     let mut rows = StoredRows::with_capacity(limit.min(1024));
     let (last, next_cursor) = page_rows(conn, f, after, limit, |id, body, synced_ms| {
+        // Decompressed later, on another thread: its dictionary must be known by then.
+        super::dicts::ensure(conn, body)?;
         rows.push(id, body, synced_ms);
         Ok(())
     })?;

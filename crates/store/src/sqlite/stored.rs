@@ -103,6 +103,11 @@ pub(crate) fn page(conn: &Connection, after: Option<&str>, limit: usize) -> Resu
         }
         out.push(row(r)?);
     }
+    // The bodies leave this store as they are: their dictionaries must be known to
+    // the process (one trained by another process since this store opened is loaded).
+    for r in &out {
+        super::dicts::ensure(conn, &r.body)?;
+    }
     let next_cursor = if more {
         out.last().map(|r: &Encoded| cursor::encode(&Position { started_ms: r.started_ms, id: r.id.clone() }))
     } else {

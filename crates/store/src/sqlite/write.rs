@@ -64,6 +64,7 @@ pub(crate) fn commit(
                     continue;
                 }
                 let old: Vec<u8> = stored_body.query_row([seq], |row| row.get(0)).map_err(db)?;
+                super::dicts::ensure(&tx, &old)?;
                 carried = crate::archived::carry_over(r, &old)?;
                 let r = carried.as_ref().unwrap_or(r);
                 if hash.as_slice() == r.hash {
@@ -159,6 +160,7 @@ fn write_state(conn: &Connection, source: &str, state: &SyncState, now_ms: i64) 
 mod tests {
     use super::*;
     use crate::content::encode_all;
+    use crate::packing::Codebook;
     use huadan_model::{CallRecord, Provider};
 
     fn rec(n: usize, remark: &str) -> CallRecord {
@@ -188,7 +190,7 @@ mod tests {
     fn a_large_batch_mixing_new_unchanged_changed_and_repeated_ids() {
         let mut conn = db();
         // 100 stored first: c0..c99.
-        let first = encode_all((0..100).map(|n| rec(n, "v1")).collect()).unwrap();
+        let first = encode_all((0..100).map(|n| rec(n, "v1")).collect(), &Codebook::new()).unwrap();
         let w = commit(&mut conn, &mut ids::IdCache::default(), "s", first.into_iter().map(Ok), None, 1).unwrap();
         assert_eq!((w.inserted, w.updated, w.unchanged), (100, 0, 0));
         let before = stored(&conn, "s:c5");
@@ -199,7 +201,7 @@ mod tests {
             (0..200).map(|n| rec(n, if (10..20).contains(&n) { "v2" } else { "v1" })).collect();
         again.insert(30, rec(150, "early"));
         again.push(rec(20, "v1"));
-        let batch = encode_all(again).unwrap();
+        let batch = encode_all(again, &Codebook::new()).unwrap();
         let w = commit(&mut conn, &mut ids::IdCache::default(), "s", batch.into_iter().map(Ok), None, 2).unwrap();
         // c150 is inserted by its first occurrence, then updated by the later one.
         assert_eq!((w.inserted, w.updated, w.unchanged), (100, 10 + 1, 90 + 1));
@@ -220,7 +222,7 @@ mod tests {
         let mut conn = db();
         let mut records: Vec<CallRecord> = (0..130).map(|n| rec(n, "v1")).collect();
         records[70].id = String::new(); // violates CHECK (length(id) > 0)
-        let batch = encode_all(records).unwrap();
+        let batch = encode_all(records, &Codebook::new()).unwrap();
         let err = commit(&mut conn, &mut ids::IdCache::default(), "s", batch.into_iter().map(Ok), None, 1)
             .unwrap_err()
             .to_string();
