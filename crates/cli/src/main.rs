@@ -7,6 +7,7 @@ mod args;
 mod commands;
 mod error;
 mod filters;
+mod malloc;
 mod output;
 
 use args::{Cli, Command, LogFormat};
@@ -15,6 +16,7 @@ use error::CliError;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    malloc::tune();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
