@@ -87,6 +87,16 @@ pub(crate) fn needs_dict(body: &[u8]) -> Option<u64> {
 /// get Snappy).
 pub(crate) type Codebook = HashMap<&'static str, &'static Dict>;
 
+/// `Err(UnknownDictionary)` when `body` needs a dictionary this process has not
+/// registered: for bodies that leave a read as stored and are decompressed later,
+/// elsewhere, so that the read itself meets the error (and the store's retry loads it).
+pub(crate) fn check_known(id_hint: &str, body: &[u8]) -> Result<(), StoreError> {
+    match needs_dict(body) {
+        Some(dict) if lookup(dict).is_none() => Err(StoreError::UnknownDictionary { id: id_hint.to_string(), dict }),
+        _ => Ok(()),
+    }
+}
+
 /// Per-thread zstd contexts (their tables are reused from record to record).
 struct Contexts {
     cctx: Option<CCtx<'static>>,

@@ -130,10 +130,12 @@ impl Dicts {
                 return;
             }
             let book = self.book();
+            // The provider with the most records waiting first (ties by name).
             let due = t
                 .without
                 .iter()
-                .find(|(p, n)| !book.contains_key(**p) && **n >= t.after.get(**p).copied().unwrap_or(TRAIN_AFTER));
+                .filter(|(p, n)| !book.contains_key(**p) && **n >= t.after.get(**p).copied().unwrap_or(TRAIN_AFTER))
+                .max_by_key(|(p, n)| (**n, **p));
             let Some((p, _)) = due else { return };
             let p = *p;
             t.busy = true;
@@ -215,7 +217,9 @@ fn sample(conn: &Connection, provider: &str) -> Result<(Vec<u8>, Vec<usize>), St
 }
 
 /// Register the dictionary a stored body needs, if it is in the database (a body
-/// written by another process after this one loaded the dictionaries).
+/// written by another process after this one loaded the dictionaries). For the writer,
+/// which reads a stored body inside its transaction; reads go through the store's
+/// retry on [`StoreError::UnknownDictionary`] instead.
 pub(crate) fn ensure(conn: &Connection, body: &[u8]) -> Result<(), StoreError> {
     let Some(id) = packing::needs_dict(body) else { return Ok(()) };
     if packing::lookup(id).is_some() {
@@ -237,48 +241,106 @@ mod tests {
     use crate::{Batch, SqliteStore, Store};
     use huadan_model::CallRecord;
 
+    /// What another process does: train a dictionary (salted, so each call gives a new
+    /// one this process has never registered), store it, and rewrite `id`'s body with it.
+    fn rewrite_with_a_new_dictionary(path: &Path, id: &str, salt: &str) -> u64 {
+        let conn = Connection::open(path).unwrap();
+        let stored: Vec<u8> = conn
+            .query_row("SELECT b.record FROM calls c JOIN call_bodies b ON b.seq = c.seq WHERE c.id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let json = packing::unpack("x", &stored).unwrap().into_owned();
+        let (mut data, mut sizes) = (Vec::new(), Vec::new());
+        for i in 0..800 {
+            let sample = format!("{salt}{}", String::from_utf8(json.clone()).unwrap()).replace("c1", &format!("c{i}"));
+            sizes.push(sample.len());
+            data.extend_from_slice(sample.as_bytes());
+        }
+        let bytes = packing::train(&data, &sizes, 4096).unwrap();
+        let dict = packing::dict_id(&bytes);
+        assert!(packing::lookup(dict).is_none());
+        let mut c = zstd::bulk::Compressor::with_dictionary(1, &bytes).unwrap();
+        c.set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false)).unwrap();
+        let mut body = vec![b'E'];
+        body.extend_from_slice(&dict.to_le_bytes());
+        body.extend(c.compress(&json).unwrap());
+        conn.execute(
+            "UPDATE call_bodies SET record = ?1 WHERE seq = (SELECT seq FROM calls WHERE id = ?2)",
+            params![body, id],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO body_dicts (id, provider, dict, samples, created_at) VALUES (?1, 'tanma', ?2, 800, 0)",
+            params![dict as i64, bytes],
+        )
+        .unwrap();
+        dict
+    }
+
     #[tokio::test]
-    async fn a_dictionary_another_process_trained_is_loaded_when_a_read_needs_it() {
+    async fn a_dictionary_another_process_trained_is_loaded_by_every_read_that_needs_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.db");
         let s = SqliteStore::open(&path).await.unwrap();
         let mut r = CallRecord::new("src", Provider::Tanma, "c1", "2024-10-01T00:00:00Z".parse().unwrap());
         r.remark = Some("另一个进程".into());
         s.commit(Batch { source: "src".into(), records: vec![r.clone()], state: None }).await.unwrap();
+        r.synced_at = None;
 
-        // Another process trains a dictionary and rewrites the body with it: this
-        // process has never seen the dictionary (it is not registered here).
-        let conn = Connection::open(&path).unwrap();
-        let stored: Vec<u8> = conn.query_row("SELECT record FROM call_bodies", [], |r| r.get(0)).unwrap();
-        let json = packing::unpack("x", &stored).unwrap().into_owned();
-        let (mut data, mut sizes) = (Vec::new(), Vec::new());
-        for i in 0..800 {
-            let sample = String::from_utf8(json.clone()).unwrap().replace("c1", &format!("c{i}"));
-            sizes.push(sample.len());
-            data.extend_from_slice(sample.as_bytes());
-        }
-        let bytes = packing::train(&data, &sizes, 4096).unwrap();
-        let id = packing::dict_id(&bytes);
-        assert!(packing::lookup(id).is_none());
-        let mut c = zstd::bulk::Compressor::with_dictionary(1, &bytes).unwrap();
-        c.set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false)).unwrap();
-        let mut body = vec![b'E'];
-        body.extend_from_slice(&id.to_le_bytes());
-        body.extend(c.compress(&json).unwrap());
-        conn.execute("UPDATE call_bodies SET record = ?1", [&body]).unwrap();
-        conn.execute(
-            "INSERT INTO body_dicts (id, provider, dict, samples, created_at) VALUES (?1, 'tanma', ?2, 800, 0)",
-            params![id as i64, bytes],
-        )
-        .unwrap();
-
+        // A record read by id.
+        let dict = rewrite_with_a_new_dictionary(&path, "src:c1", "a");
         let mut got = s.call("src:c1").await.unwrap().unwrap();
         got.synced_at = None;
-        r.synced_at = None;
         assert_eq!(got, r);
-        assert!(packing::lookup(id).is_some());
+        assert!(packing::lookup(dict).is_some());
         // The store now also compresses new Tanma records with it.
         assert!(s.inner.dicts.book().contains_key("tanma"));
+
+        // Rows handed out as stored (`huadan copy`), decompressed by the receiver.
+        let dict = rewrite_with_a_new_dictionary(&path, "src:c1", "b");
+        let page = s.stored_page(None, 10).await.unwrap();
+        assert_eq!(page.len(), 1);
+        assert!(packing::lookup(dict).is_some());
+        let mut got = crate::content::decode("x", &page.rows[0].body, 0).unwrap();
+        got.synced_at = None;
+        assert_eq!(got, r);
+
+        // Stored JSON streamed to an export, decompressed on another thread.
+        let dict = rewrite_with_a_new_dictionary(&path, "src:c1", "c");
+        let pages: Vec<_> = futures::StreamExt::collect(s.export_json(crate::CallFilter::default())).await;
+        let json = pages.into_iter().next().unwrap().unwrap();
+        assert_eq!(json.len(), 1);
+        assert!(packing::lookup(dict).is_some());
+        let mut got: CallRecord = serde_json::from_slice(json.get(0).unwrap()).unwrap();
+        got.synced_at = None;
+        assert_eq!(got, r);
+    }
+
+    #[test]
+    fn a_training_starts_at_the_threshold_one_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.db");
+        let mut conn = Connection::open(&path).unwrap();
+        crate::sqlite::migrate::migrate(&mut conn).unwrap();
+        let dicts = Dicts::open(&conn, &path).unwrap();
+        let busy = || dicts.training.lock().unwrap().busy;
+        dicts.written(&[("tanma", TRAIN_AFTER - 1), ("wecom", TRAIN_AFTER - 1)]);
+        assert!(!busy(), "not below the threshold");
+        dicts.written(&[("tanma", 6), ("wecom", 1)]);
+        assert!(busy(), "at the threshold");
+        // One at a time, the most records first: WeCom waits for Tanma's to end.
+        assert_eq!(dicts.training.lock().unwrap().without.get("wecom"), Some(&TRAIN_AFTER));
+        // With no records to learn from, the training fails and backs off.
+        let start = std::time::Instant::now();
+        while busy() {
+            assert!(start.elapsed() < Duration::from_secs(30), "the training never ended");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let t = dicts.training.lock().unwrap();
+        assert_eq!(t.after.get("tanma"), Some(&(TRAIN_AFTER * BACKOFF)));
+        assert_eq!(t.without.get("tanma"), Some(&0));
+        assert!(dicts.book().is_empty());
     }
 
     #[test]

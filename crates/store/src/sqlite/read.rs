@@ -166,7 +166,7 @@ fn stored_page(
     let mut rows = StoredRows::with_capacity(limit.min(1024));
     let (last, next_cursor) = page_rows(conn, f, after, limit, |id, body, synced_ms| {
         // Decompressed later, on another thread: its dictionary must be known by then.
-        super::dicts::ensure(conn, body)?;
+        crate::packing::check_known(id, body)?;
         rows.push(id, body, synced_ms);
         Ok(())
     })?;

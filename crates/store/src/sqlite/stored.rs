@@ -104,9 +104,9 @@ pub(crate) fn page(conn: &Connection, after: Option<&str>, limit: usize) -> Resu
         out.push(row(r)?);
     }
     // The bodies leave this store as they are: their dictionaries must be known to
-    // the process (one trained by another process since this store opened is loaded).
+    // the process (an unknown one makes the store load them and read again).
     for r in &out {
-        super::dicts::ensure(conn, &r.body)?;
+        crate::packing::check_known(&r.id, &r.body)?;
     }
     let next_cursor = if more {
         out.last().map(|r: &Encoded| cursor::encode(&Position { started_ms: r.started_ms, id: r.id.clone() }))
