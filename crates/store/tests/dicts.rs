@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use huadan_model::Provider;
-use huadan_store::{Batch, CallFilter, SqliteStore, Store};
+use huadan_store::{CallFilter, SqliteStore, Store};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -30,13 +30,6 @@ fn dictionaries(path: &Path) -> Vec<(String, i64)> {
     st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
 }
 
-async fn put_range(s: &SqliteStore, provider: Provider, range: std::ops::Range<u32>) {
-    let records: Vec<_> = range.map(|n| rec("src", provider, n, i64::from(n) * 60)).collect();
-    for chunk in records.chunks(500) {
-        s.commit(Batch { source: "src".into(), records: chunk.to_vec(), state: None }).await.unwrap();
-    }
-}
-
 #[tokio::test]
 async fn a_provider_gets_a_dictionary_from_its_own_records_and_every_record_reads_back() {
     let dir = tempfile::tempdir().unwrap();
@@ -55,13 +48,7 @@ async fn a_provider_gets_a_dictionary_from_its_own_records_and_every_record_read
     }
     assert_eq!(dictionaries(&path), [("tanma".to_string(), 1_000)], "Tanma's only: WeCom has too few records");
     // The writer takes it up right after it is stored.
-    let mut next = 2_500;
-    while body_forms(&path).0 == 0 {
-        assert!(start.elapsed() < Duration::from_secs(60), "the dictionary is never used");
-        put_range(&s, Provider::Tanma, next..next + 10).await;
-        next += 10;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let next = write_until_a_dictionary_is_used(&s, &path, Provider::Tanma, 2_500).await;
     let snappy_before = body_forms(&path).1;
     put_range(&s, Provider::Tanma, next..3_000).await;
     put_range(&s, Provider::Wecom, 100_300..100_400).await;

@@ -40,14 +40,7 @@ async fn pg_migrations_are_recorded_and_a_newer_schema_is_refused() {
     let s = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
     assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 1);
     let c = schema.client().await;
-    let versions: Vec<i32> = c
-        .query("SELECT version FROM schema_migrations ORDER BY version", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    assert_eq!(versions, [1, 2, 3, 4]);
+    assert_eq!(migration_versions(&c).await, [1, 2, 3, 4]);
     c.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)", &[]).await.unwrap();
     let err = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.err().unwrap();
     assert!(err.to_string().contains("newer huadan"), "{err}");
@@ -242,6 +235,34 @@ async fn pg_concurrent_overlapping_large_batches_neither_deadlock_nor_duplicate(
     assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 1600);
 }
 
+/// The schema versions applied, in order.
+async fn migration_versions(c: &tokio_postgres::Client) -> Vec<i32> {
+    let rows = c.query("SELECT version FROM schema_migrations ORDER BY version", &[]).await.unwrap();
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
+/// Every record of `sqlite` into `pg` as stored (`huadan copy`'s path), `page` at a time.
+async fn copy_all(sqlite: &huadan_store::SqliteStore, pg: &PgStore, page: usize) -> huadan_store::WriteStats {
+    let (mut cursor, mut stats) = (None, huadan_store::WriteStats::default());
+    for _ in 0..10_000 {
+        let p = sqlite.stored_page(cursor, page).await.unwrap();
+        cursor = p.next_cursor().map(str::to_string);
+        stats += pg.commit_stored(p).await.unwrap();
+        if cursor.is_none() {
+            return stats;
+        }
+    }
+    panic!("more pages than records");
+}
+
+/// Record `id` reads the same from both stores (`synced_at` aside).
+async fn assert_same_record(sqlite: &huadan_store::SqliteStore, pg: &PgStore, id: &str) {
+    let mut a = sqlite.call(id).await.unwrap().unwrap();
+    let mut b = pg.call(id).await.unwrap().unwrap();
+    (a.synced_at, b.synced_at) = (None, None);
+    assert_eq!(a, b, "{id}");
+}
+
 #[tokio::test]
 async fn pg_stored_pages_from_sqlite_arrive_whole_and_count_as_unchanged_when_sent_again() {
     let Some(url) = url() else { return };
@@ -253,24 +274,12 @@ async fn pg_stored_pages_from_sqlite_arrive_whole_and_count_as_unchanged_when_se
     records[5] = with_text(records[5].clone(), &["我想申请退款"]);
     sqlite.commit(Batch { source: "src".into(), records, state: None }).await.unwrap();
     for round in 0..2 {
-        let (mut cursor, mut stats) = (None, huadan_store::WriteStats::default());
-        for _ in 0..100 {
-            let page = sqlite.stored_page(cursor, 300).await.unwrap();
-            cursor = page.next_cursor().map(str::to_string);
-            stats += pg.commit_stored(page).await.unwrap();
-            if cursor.is_none() {
-                break;
-            }
-        }
-        assert!(cursor.is_none(), "every page read");
+        let stats = copy_all(&sqlite, &pg, 300).await;
         let want = if round == 0 { (700, 0, 0) } else { (0, 0, 700) };
         assert_eq!((stats.inserted, stats.updated, stats.unchanged), want, "round {round}");
     }
     for id in ["src:c000000", "src:c000005", "src:c000699"] {
-        let mut a = sqlite.call(id).await.unwrap().unwrap();
-        let mut b = pg.call(id).await.unwrap().unwrap();
-        (a.synced_at, b.synced_at) = (None, None);
-        assert_eq!(a, b, "{id}");
+        assert_same_record(&sqlite, &pg, id).await;
     }
     let search = CallFilter { text: Some("申请退款".into()), ..CallFilter::default() };
     assert_eq!(pg.count(&search).await.unwrap(), 1);
@@ -285,49 +294,18 @@ async fn pg_copy_recompresses_bodies_that_need_a_sqlite_dictionary() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.db");
     let sqlite = huadan_store::SqliteStore::open(&path).await.unwrap();
-    let put = |range: std::ops::Range<u32>| {
-        let records: Vec<_> = range.map(|n| rec("src", Provider::Tanma, n, i64::from(n) * 60)).collect();
-        let sqlite = sqlite.clone();
-        async move { sqlite.commit(Batch { source: "src".into(), records, state: None }).await.unwrap() }
-    };
-    let with_dict = || {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.query_row("SELECT count(*) FROM call_bodies WHERE substr(record, 1, 1) = x'45'", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .unwrap()
-    };
-    put(0..2_500).await;
-    // SQLite trains a dictionary for Tanma in the background; bounded wait until the
-    // writer uses it.
-    let (start, mut next) = (std::time::Instant::now(), 2_500);
-    while with_dict() == 0 {
-        assert!(start.elapsed() < Duration::from_secs(60), "no dictionary was trained");
-        put(next..next + 50).await;
-        next += 50;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    put(next..next + 200).await;
+    put_range(&sqlite, Provider::Tanma, 0..2_500).await;
+    let next = write_until_a_dictionary_is_used(&sqlite, &path, Provider::Tanma, 2_500).await;
+    put_range(&sqlite, Provider::Tanma, next..next + 200).await;
     let total = u64::from(next + 200);
-    let mut cursor = None;
-    for _ in 0..100 {
-        let page = sqlite.stored_page(cursor, 1_000).await.unwrap();
-        cursor = page.next_cursor().map(str::to_string);
-        pg.commit_stored(page).await.unwrap();
-        if cursor.is_none() {
-            break;
-        }
-    }
+    let stats = copy_all(&sqlite, &pg, 1_000).await;
+    assert_eq!(stats.inserted, total);
     assert_eq!(pg.count(&CallFilter::default()).await.unwrap(), total);
     let client = schema.client().await;
     let row = client.query_one("SELECT count(*) FROM calls WHERE get_byte(record, 0) = 69", &[]).await.unwrap();
     assert_eq!(row.get::<_, i64>(0), 0, "PostgreSQL keeps no SQLite dictionary: bodies arrive as Snappy");
     for n in [0, next + 199] {
-        let id = format!("src:c{n:06}");
-        let mut a = sqlite.call(&id).await.unwrap().unwrap();
-        let mut b = pg.call(&id).await.unwrap().unwrap();
-        (a.synced_at, b.synced_at) = (None, None);
-        assert_eq!(a, b, "{id}");
+        assert_same_record(&sqlite, &pg, &format!("src:c{n:06}")).await;
     }
 }
 
@@ -390,14 +368,7 @@ async fn pg_a_schema_3_database_migrates_to_fewer_indexes_and_keeps_its_rows() {
 
     let s = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
     let mine = schema.client().await;
-    let versions: Vec<i32> = mine
-        .query("SELECT version FROM schema_migrations ORDER BY version", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    assert_eq!(versions, [1, 2, 3, 4]);
+    assert_eq!(migration_versions(&mine).await, [1, 2, 3, 4]);
     let indexes: Vec<String> = mine
         .query(
             "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'calls'

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use huadan_model::{Agent, CallRecord, Direction, Disposition, Provider, Sentence, Transcript, TranscriptStatus};
-use huadan_store::{Batch, DynStore, SqliteStore};
+use huadan_store::{Batch, DynStore, SqliteStore, Store};
 use std::sync::Arc;
 
 #[path = "../pg_common/mod.rs"]
@@ -108,6 +108,39 @@ pub fn with_text(mut r: CallRecord, lines: &[&str]) -> CallRecord {
 /// Commit records without state.
 pub async fn put(store: &DynStore, source: &str, records: Vec<CallRecord>) -> huadan_store::WriteStats {
     store.commit(Batch { source: source.into(), records, state: None }).await.unwrap()
+}
+
+/// Records `range` of `provider` (see [`rec`], source `src`) into `store`, 500 a batch.
+pub async fn put_range(store: &impl Store, provider: Provider, range: std::ops::Range<u32>) {
+    let records: Vec<_> = range.map(|n| rec("src", provider, n, i64::from(n) * 60)).collect();
+    for chunk in records.chunks(500) {
+        store.commit(Batch { source: "src".into(), records: chunk.to_vec(), state: None }).await.unwrap();
+    }
+}
+
+/// SQLite at `path`: how many stored bodies are compressed with a dictionary.
+pub fn bodies_with_a_dictionary(path: &std::path::Path) -> i64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row("SELECT count(*) FROM call_bodies WHERE substr(record, 1, 1) = x'45'", [], |r| r.get(0)).unwrap()
+}
+
+/// SQLite trains a provider's dictionary in the background: keep writing that
+/// provider's records (10 at a time, numbered from `next`) until the writer uses one
+/// (bounded wait). Returns the next unused number.
+pub async fn write_until_a_dictionary_is_used(
+    store: &SqliteStore,
+    path: &std::path::Path,
+    provider: Provider,
+    mut next: u32,
+) -> u32 {
+    let start = std::time::Instant::now();
+    while bodies_with_a_dictionary(path) == 0 {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "no dictionary was trained and used");
+        put_range(store, provider, next..next + 10).await;
+        next += 10;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    next
 }
 
 /// All ids matching `query`, paging through with `limit`.
