@@ -1,5 +1,5 @@
 //! PostgreSQL bulk-upsert benchmark:
-//! `HUADAN_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo run --release -p huadan-store --example pg_bench [-- RECORDS [BATCH]]`.
+//! `HUADAN_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo run --release -p huadan-store --example pg_bench [-- RECORDS [BATCH [MODE]]]`.
 //!
 //! Builds realistic records (agents, legs, recordings, ~1.5 KB of raw vendor JSON,
 //! Chinese transcripts on a fifth of them) up front, then commits them in batches
@@ -10,13 +10,18 @@
 //! on a shared machine, and the server's CPU time per record. With `PG_BENCH_KEEP` set
 //! the schema is kept (its name printed) for a look at the tables and plans.
 
+#[path = "common/alloc.rs"]
+mod alloc;
 #[path = "common/records.rs"]
 mod records;
+#[path = "common/write_ahead.rs"]
+mod write_ahead;
 
 use huadan_model::CallRecord;
 use huadan_store::{Batch, CallFilter, PgStore, Store, SyncState};
 use records::{Rng, SOURCES, record};
 use std::time::Instant;
+use write_ahead::write_ahead;
 
 /// CPU seconds (user + system) a process has used, from /proc/PID/stat.
 fn cpu_seconds(pid: &str) -> f64 {
@@ -46,6 +51,7 @@ async fn run(
     label: &str,
     url: &str,
     app: &str,
+    pipelined: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let total: usize = batches.iter().map(Vec::len).sum();
     // The batches are built (cloned) before the clock starts: the figure is the store's.
@@ -65,8 +71,12 @@ async fn run(
     let (c0, s0) = cpu(url, app).await;
     let t = Instant::now();
     let mut stats = huadan_store::WriteStats::default();
-    for batch in prepared {
-        stats += store.commit(batch).await?;
+    if pipelined {
+        stats += write_ahead(store, prepared).await?;
+    } else {
+        for batch in prepared {
+            stats += store.commit(batch).await?;
+        }
     }
     let secs = t.elapsed().as_secs_f64();
     let (c1, s1) = cpu(url, app).await;
@@ -92,6 +102,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let total: u64 = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(200_000);
     let batch: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(1000);
+    let pipelined = match args.get(3).map(String::as_str) {
+        None | Some("pipelined") => true,
+        Some("sequential") => false,
+        Some(other) => return Err(format!("unknown mode `{other}`: pipelined or sequential").into()),
+    };
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let t0: i64 = 1_727_712_000;
     let records: Vec<CallRecord> = (0..total)
@@ -111,8 +126,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sep = if url.contains('?') { '&' } else { '?' };
     let store = PgStore::open_in_schema(&format!("{url}{sep}application_name={app}"), &schema).await?;
     let outcome = async {
-        run(&store, &batches, "insert (new records)", &url, &app).await?;
-        run(&store, &batches, "re-send (all unchanged)", &url, &app).await?;
+        run(&store, &batches, "insert (new records)", &url, &app, pipelined).await?;
+        run(&store, &batches, "re-send (all unchanged)", &url, &app, pipelined).await?;
         let changed: Vec<Vec<CallRecord>> = batches
             .iter()
             .map(|b| {
@@ -125,7 +140,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .collect()
             })
             .collect();
-        run(&store, &changed, "update (all changed)", &url, &app).await?;
+        run(&store, &changed, "update (all changed)", &url, &app, pipelined).await?;
         let n = store.count(&CallFilter::default()).await?;
         println!("stored: {n}");
         Ok::<(), Box<dyn std::error::Error>>(())

@@ -1,20 +1,29 @@
-//! Store benchmark: `cargo run --release -p huadan-store --example store_bench [-- RECORDS [DB_PATH [BATCH]]]`.
+//! Store benchmark: `cargo run --release -p huadan-store --example store_bench [-- RECORDS [DB_PATH [BATCH [MODE]]]]`.
 //!
 //! Builds realistic records (five providers, agents, legs, recordings, raw vendor JSON of
 //! about 1.5 KB, Chinese transcripts on the Tanma share), upserts RECORDS of them
 //! (default 1,000,000) in batches of BATCH (default 1,000) as the sync engine does, then times the
-//! queries the issue sets targets for. Prints one line per figure.
+//! queries the issue sets targets for. Prints one line per figure. MODE (5th argument):
+//! `pipelined` (default; batch N+1 is prepared while batch N is written, as `huadan sync`
+//! does) or `sequential` (each commit awaited before the next batch is handed over).
 
+#[path = "common/alloc.rs"]
+mod alloc;
 #[path = "common/records.rs"]
 mod records;
+#[path = "common/write_ahead.rs"]
+mod write_ahead;
 
 use futures::StreamExt;
 use huadan_model::{CallRecord, Provider};
 use huadan_store::{Batch, CallFilter, CallQuery, GroupBy, SqliteStore, Store, SyncState};
 use records::{Rng, SOURCES, record, ts};
 use std::time::{Duration, Instant};
+use write_ahead::write_ahead;
 
 const DEFAULT_BATCH: usize = 1000;
+/// Batches built ahead (outside the timing) and then committed one after the other.
+const ROUND: usize = 20;
 /// CPU seconds this process has used so far (user + system, all threads), from
 /// /proc/self/stat: on a shared machine, throughput per CPU-second is the fair figure.
 fn cpu_seconds() -> f64 {
@@ -81,6 +90,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let path = args.get(2).map(std::path::PathBuf::from).unwrap_or_else(|| dir.path().join("bench.db"));
     let batch_size: usize = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(DEFAULT_BATCH).max(1);
+    let pipelined = match args.get(4).map(String::as_str) {
+        None | Some("pipelined") => true,
+        Some("sequential") => false,
+        Some(other) => return Err(format!("unknown mode `{other}`: pipelined or sequential").into()),
+    };
     let _ = std::fs::remove_file(&path);
     let store = SqliteStore::open(&path).await?;
 
@@ -123,25 +137,40 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut written = 0u64;
     let mut n = 0u64;
     let batches = total.div_ceil(batch_size as u64);
-    for b in 0..batches {
-        let (source, provider) = SOURCES[(b % 5) as usize];
-        let count = (total - written).min(batch_size as u64);
-        let base = day0 + (span * b as i64) / batches as i64;
-        let step = (span / batches as i64).max(1);
-        let records: Vec<CallRecord> = (0..count)
-            .map(|_| {
-                n += 1;
-                let start = base + rng.below(step as u64) as i64;
-                record(&mut rng, n, source, provider, start)
-            })
-            .collect();
-        let state = SyncState { source: source.into(), checkpoint: Some(ts(base + step)), ..SyncState::default() };
+    let mut made = 0u64;
+    let mut b = 0u64;
+    while b < batches {
+        // A round of batches is built first (outside the timing), then committed.
+        let mut round = Vec::with_capacity(ROUND);
+        while b < batches && round.len() < ROUND {
+            let (source, provider) = SOURCES[(b % 5) as usize];
+            let count = (total - made).min(batch_size as u64);
+            made += count;
+            let base = day0 + (span * b as i64) / batches as i64;
+            let step = (span / batches as i64).max(1);
+            let records: Vec<CallRecord> = (0..count)
+                .map(|_| {
+                    n += 1;
+                    let start = base + rng.below(step as u64) as i64;
+                    record(&mut rng, n, source, provider, start)
+                })
+                .collect();
+            let state = SyncState { source: source.into(), checkpoint: Some(ts(base + step)), ..SyncState::default() };
+            round.push(Batch { source: source.into(), records, state: Some(state) });
+            b += 1;
+        }
         let t = Instant::now();
         let c = cpu_seconds();
-        let w = store.commit(Batch { source: source.into(), records, state: Some(state) }).await?;
+        if pipelined {
+            // As `huadan sync` writes: batch N+1 is prepared while batch N is written.
+            written += write_ahead(&store, round).await?.inserted;
+        } else {
+            for batch in round {
+                written += store.commit(batch).await?.inserted;
+            }
+        }
         commit_time += t.elapsed();
         commit_cpu += cpu_seconds() - c;
-        written += w.inserted;
     }
     // Background work (checkpoints) may run while the next batch is being built, so
     // the store's CPU is counted over the whole import: process minus main thread.
@@ -149,8 +178,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let writer_cpu = named_threads_cpu_seconds("tokio-rt-worker") - writer_cpu;
     let ckpt_cpu = named_threads_cpu_seconds("huadan-checkpt") - ckpt_cpu;
     let per = |cpu: f64| cpu * 1e6 / written.max(1) as f64;
+    let mode = if pipelined { "pipelined" } else { "sequential" };
     println!(
-        "upsert (new records, batches of {batch_size}, one transaction each with the checkpoint): {:.0} records/s ({written} in {:.1} s wall; {:.0} records per CPU-second during commits, {:.0} per store-CPU-second over the import = {:.1} µs of CPU per record; load average {})",
+        "upsert ({mode}: new records, batches of {batch_size}, one transaction each with the checkpoint): {:.0} records/s ({written} in {:.1} s wall; {:.0} records per CPU-second during commits, {:.0} per store-CPU-second over the import = {:.1} µs of CPU per record; load average {})",
         written as f64 / commit_time.as_secs_f64(),
         commit_time.as_secs_f64(),
         written as f64 / commit_cpu.max(0.01),

@@ -20,6 +20,7 @@ pub mod fleet;
 mod json;
 mod packing;
 mod postgres;
+mod prepared;
 mod sqlite;
 mod types;
 
@@ -30,6 +31,7 @@ pub use fleet::{
 };
 pub use json::{JsonPage, JsonRecords};
 pub use postgres::PgStore;
+pub use prepared::Prepared;
 pub use sqlite::{EXPORT_PAGE, SqliteStore, StoredPage};
 pub use types::{
     Batch, CallFilter, CallPage, CallQuery, GroupBy, OpenWindow, ROLLUP_SLOT_SECONDS, RollupCell, SourceStatus,
@@ -109,6 +111,21 @@ pub trait Store: Send + Sync + 'static {
     /// Upsert `batch.records` and, when given, replace the source's sync state, in one
     /// transaction. Returns how many records were new, changed or unchanged.
     async fn commit(&self, batch: Batch) -> Result<WriteStats, StoreError>;
+
+    /// Serialise and compress `batch` for [`Store::write`] without touching the
+    /// database, so that a caller can prepare batch N+1 while batch N is being written.
+    /// The default keeps the batch as it is.
+    async fn prepare(&self, batch: Batch) -> Result<Prepared, StoreError> {
+        Ok(Prepared::plain(batch))
+    }
+
+    /// Write a batch made by this store's [`Store::prepare`]: exactly what
+    /// [`Store::commit`] of the batch does, in one transaction. Batches are written in
+    /// the order of the calls; a caller that needs them in order awaits each write
+    /// before starting the next. The default commits the plain batch.
+    async fn write(&self, prepared: Prepared) -> Result<WriteStats, StoreError> {
+        self.commit(prepared.into_batch()?).await
+    }
 
     /// The sync state of one source, if it ever synced.
     async fn load_state(&self, source: &str) -> Result<Option<SyncState>, StoreError>;

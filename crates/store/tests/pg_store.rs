@@ -255,6 +255,27 @@ async fn copy_all(sqlite: &huadan_store::SqliteStore, pg: &PgStore, page: usize)
     panic!("more pages than records");
 }
 
+/// A fresh PostgreSQL store (own schema) and a fresh SQLite store (`path`), for copies
+/// from one to the other; `None` when the test server is not configured. Bind `schema`
+/// and `dir` for the whole test: dropping them drops the schema and the SQLite files.
+struct Pair {
+    pg: PgStore,
+    sqlite: huadan_store::SqliteStore,
+    path: std::path::PathBuf,
+    schema: Schema,
+    dir: tempfile::TempDir,
+}
+
+async fn pair() -> Option<Pair> {
+    let url = url()?;
+    let schema = Schema::new(&url);
+    let pg = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let sqlite = huadan_store::SqliteStore::open(&path).await.unwrap();
+    Some(Pair { pg, sqlite, path, schema, dir })
+}
+
 /// Record `id` reads the same from both stores (`synced_at` aside).
 async fn assert_same_record(sqlite: &huadan_store::SqliteStore, pg: &PgStore, id: &str) {
     let mut a = sqlite.call(id).await.unwrap().unwrap();
@@ -265,11 +286,8 @@ async fn assert_same_record(sqlite: &huadan_store::SqliteStore, pg: &PgStore, id
 
 #[tokio::test]
 async fn pg_stored_pages_from_sqlite_arrive_whole_and_count_as_unchanged_when_sent_again() {
-    let Some(url) = url() else { return };
-    let schema = Schema::new(&url);
-    let pg = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = huadan_store::SqliteStore::open(dir.path().join("a.db")).await.unwrap();
+    // Every part is bound: the temp dir and the schema live until the test ends.
+    let Some(Pair { pg, sqlite, path: _, schema: _schema, dir: _dir }) = pair().await else { return };
     let mut records: Vec<_> = (0..700).map(|n| rec("src", Provider::Tanma, n, i64::from(n) * 60)).collect();
     records[5] = with_text(records[5].clone(), &["我想申请退款"]);
     sqlite.commit(Batch { source: "src".into(), records, state: None }).await.unwrap();
@@ -288,12 +306,7 @@ async fn pg_stored_pages_from_sqlite_arrive_whole_and_count_as_unchanged_when_se
 
 #[tokio::test]
 async fn pg_copy_recompresses_bodies_that_need_a_sqlite_dictionary() {
-    let Some(url) = url() else { return };
-    let schema = Schema::new(&url);
-    let pg = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.db");
-    let sqlite = huadan_store::SqliteStore::open(&path).await.unwrap();
+    let Some(Pair { pg, sqlite, path, schema, dir: _dir }) = pair().await else { return };
     put_range(&sqlite, Provider::Tanma, 0..2_500).await;
     let next = write_until_a_dictionary_is_used(&sqlite, &path, Provider::Tanma, 2_500).await;
     put_range(&sqlite, Provider::Tanma, next..next + 200).await;

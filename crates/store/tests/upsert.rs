@@ -187,7 +187,93 @@ async fn open_by_url_and_url_errors() {
     assert!(!pg.to_string().contains("hunter2"), "{pg}");
 }
 
+async fn a_prepared_batch_is_invisible_until_written_and_writes_what_commit_would() {
+    let (_d, s) = store().await;
+    // Large enough for the encoding threads; one id twice, transcripts on some.
+    let mut recs: Vec<_> = (0..600)
+        .map(|n| {
+            let r = rec("src", Provider::Tanma, n, i64::from(n) * 60);
+            if n % 3 == 0 { with_text(r, &["您好，请问需要退款吗"]) } else { r }
+        })
+        .collect();
+    let mut again = recs[10].clone();
+    again.remark = Some("later".into());
+    recs.push(again);
+    let state = SyncState { source: "src".into(), checkpoint: Some(at(36_000)), ..SyncState::default() };
+    let prepared = s.prepare(Batch { source: "src".into(), records: recs.clone(), state: Some(state) }).await.unwrap();
+    assert_eq!((prepared.len(), prepared.source()), (601, "src"));
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 0, "preparing writes nothing");
+    assert!(s.load_state("src").await.unwrap().is_none());
+
+    let w = s.write(prepared).await.unwrap();
+    assert_eq!((w.inserted, w.updated, w.unchanged), (600, 1, 0));
+    assert_eq!(s.load_state("src").await.unwrap().unwrap().checkpoint, Some(at(36_000)));
+    for n in [0usize, 10, 599] {
+        let mut stored = s.call(&recs[n].id).await.unwrap().unwrap();
+        stored.synced_at = None;
+        let expected = if n == 10 { recs[600].clone() } else { recs[n].clone() };
+        assert_eq!(stored, expected);
+    }
+    // The same batch prepared again changes nothing; one prepared by commit's rules too.
+    let again = s.prepare(Batch { source: "src".into(), records: recs[..600].to_vec(), state: None }).await.unwrap();
+    let w = s.write(again).await.unwrap();
+    assert_eq!((w.inserted, w.updated, w.unchanged), (0, 1, 599));
+}
+
+async fn batches_prepared_ahead_are_written_in_the_order_of_the_writes() {
+    let (_d, s) = store().await;
+    let first = rec("src", Provider::Wecom, 1, 0);
+    let mut second = first.clone();
+    second.remark = Some("second".into());
+    let a = s.prepare(Batch { source: "src".into(), records: vec![first], state: None }).await.unwrap();
+    let b = s.prepare(Batch { source: "src".into(), records: vec![second.clone()], state: None }).await.unwrap();
+    s.write(a).await.unwrap();
+    let w = s.write(b).await.unwrap();
+    assert_eq!((w.inserted, w.updated), (0, 1));
+    assert_eq!(s.call(&second.id).await.unwrap().unwrap().remark.as_deref(), Some("second"));
+}
+
+async fn a_prepared_batch_with_a_bad_record_leaves_nothing_behind() {
+    let (_d, s) = store().await;
+    let mut recs: Vec<_> = (0..300).map(|n| rec("src", Provider::AliyunCcc, n, i64::from(n))).collect();
+    recs[150].id = String::new();
+    let state = SyncState { source: "src".into(), checkpoint: Some(at(300)), ..SyncState::default() };
+    let prepared = s.prepare(Batch { source: "src".into(), records: recs, state: Some(state) }).await.unwrap();
+    assert!(s.write(prepared).await.is_err());
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 0);
+    assert!(s.load_state("src").await.unwrap().is_none());
+}
+
+async fn a_plain_prepared_batch_is_committed_as_it_is() {
+    let (_d, s) = store().await;
+    let batch = Batch { source: "src".into(), records: vec![rec("src", Provider::Wecom, 1, 0)], state: None };
+    let w = s.write(huadan_store::Prepared::plain(batch)).await.unwrap();
+    assert_eq!(w.inserted, 1);
+}
+
+/// A batch prepared by one kind of store (bodies compressed its way) is refused by the
+/// other, and nothing is written.
+#[tokio::test]
+async fn a_batch_prepared_by_another_kind_of_store_is_refused() {
+    let Some((_schema, pg)) = pg::pg_store().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(dir.path().join("t.db")).await.unwrap();
+    let batch = || Batch { source: "src".into(), records: vec![rec("src", Provider::Wecom, 1, 0)], state: None };
+    let err = pg.write(sqlite.prepare(batch()).await.unwrap()).await.unwrap_err();
+    assert!(err.to_string().contains("prepared by the sqlite store"), "{err}");
+    let err = sqlite.write(pg.prepare(batch()).await.unwrap()).await.unwrap_err();
+    assert!(err.to_string().contains("prepared by the postgres store"), "{err}");
+    assert_eq!(pg.count(&CallFilter::default()).await.unwrap(), 0);
+    assert_eq!(sqlite.count(&CallFilter::default()).await.unwrap(), 0);
+    let err = huadan_store::Prepared::into_batch(sqlite.prepare(batch()).await.unwrap()).unwrap_err();
+    assert!(err.to_string().contains("plain batches"), "{err}");
+}
+
 both_backends!(
+    a_prepared_batch_is_invisible_until_written_and_writes_what_commit_would,
+    batches_prepared_ahead_are_written_in_the_order_of_the_writes,
+    a_prepared_batch_with_a_bad_record_leaves_nothing_behind,
+    a_plain_prepared_batch_is_committed_as_it_is,
     a_large_batch_keeps_its_order_when_encoded_on_several_threads,
     upserting_the_same_records_twice_creates_no_duplicates_and_keeps_synced_at,
     a_changed_record_is_updated_in_place_with_a_new_synced_at,

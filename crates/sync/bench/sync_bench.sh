@@ -37,10 +37,13 @@ sleep 0.2
 today="$(TZ=UTC-8 date +%F)"
 since="$(TZ=UTC-8 date -d "$today - $days days" +%F)"
 cd "$work"
+cpu_of() { awk '{printf "%.2f", ($14+$15)/100}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+sandbox_cpu0=$(cpu_of "$sandbox_pid")
 start=$(date +%s.%N)
 /usr/bin/time -v ${WRAP:-} "$bin" --config huadan.toml sync "${sources[@]}" --since "$since" --until "$today" \
   > "$work/summary.txt" 2> "$work/sync.err" || { cat "$work/summary.txt" "$work/sync.err" >&2; exit 1; }
 end=$(date +%s.%N)
+sandbox_cpu=$(echo "$(cpu_of "$sandbox_pid") - $sandbox_cpu0" | bc -l)
 cat "$work/summary.txt"
 
 wall=$(echo "$end - $start" | bc -l)
@@ -49,6 +52,9 @@ fetched=$(awk 'NR>1 {s+=$4} END {print s}' "$work/summary.txt")
 requests=$(awk 'NR>1 {s+=$7} END {print s}' "$work/summary.txt")
 printf 'dataset: %s days x %s calls/day/vendor, range %s .. %s (GMT+8)\n' "$days" "$cpd" "$since" "$today"
 printf 'records: %s   requests: %s   wall: %.2f s   peak RSS: %.1f MB\n' "$fetched" "$requests" "$wall" "$(echo "$rss_kb/1024" | bc -l)"
+sync_cpu=$(awk -F: '/User time|System time/ {s+=$2} END {print s}' "$work/sync.err")
+printf 'CPU: sync %.1f s, sandbox %.1f s (µs per record: sync %.1f, sandbox %.1f)\n' "$sync_cpu" "$sandbox_cpu" \
+  "$(echo "$sync_cpu * 1000000 / $fetched" | bc -l)" "$(echo "$sandbox_cpu * 1000000 / $fetched" | bc -l)"
 
 case "$mode" in
   quota)

@@ -350,6 +350,9 @@ async fn failed_commit_never_claims_unstored_records() {
     let r = run(&e).await;
     assert!(!r.all_ok());
     assert!(r.sources[0].error.as_ref().unwrap().contains("store"), "{r:?}");
+    // The batch prepared while the failed one was being written is dropped, and so is
+    // every later one: only the error-only state follows a failed write.
+    assert_eq!(store.written_after_a_failure("disk"), Some(0));
     let state = store.state("disk");
     if let Some(cp) = state.and_then(|s| s.checkpoint) {
         assert!(v.expected_ids(backfill_start(&v, 3), cp).is_subset(&store.ids("disk")));

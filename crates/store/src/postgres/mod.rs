@@ -19,6 +19,7 @@ mod write;
 
 use crate::cursor::Position;
 use crate::fleet::{Claim, ClaimRecord, PlanFn, RunTicket, SlotGrant, WindowClaim, WindowDone};
+use crate::prepared::{self, Prepared, Rows};
 use crate::{
     Batch, CallFilter, CallPage, CallQuery, GroupBy, SourceStatus, StatsRow, Store, StoreError, SyncState, WriteStats,
     redact_url,
@@ -32,6 +33,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::NoTls;
 
+/// How a batch prepared by this store is marked (see [`Prepared`]).
+const KIND: &str = "postgres";
 /// Connections a store keeps open at most.
 const POOL_SIZE: usize = 4;
 /// How long to wait for a connection (to the server, or from the busy pool).
@@ -207,15 +210,20 @@ impl PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
         let stats = write::commit(&tx, "", &page.rows, None, now).await?;
-        tx.commit().await.map_err(|e| {
-            StoreError::Db(format!("the batch may not have been stored ({}); send it again", describe(&e)))
-        })?;
+        commit_tx(tx).await?;
         Ok(stats)
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.inner.pool.get().await.map_err(|e| StoreError::Db(format!("{}: {}", self.inner.url, pool_message(&e))))
     }
+}
+
+/// Commit a write transaction; a failure here may or may not have stored the batch.
+async fn commit_tx(tx: deadpool_postgres::Transaction<'_>) -> Result<(), StoreError> {
+    tx.commit()
+        .await
+        .map_err(|e| StoreError::Db(format!("the batch may not have been stored ({}); send it again", describe(&e))))
 }
 
 fn pool_message(e: &deadpool_postgres::PoolError) -> String {
@@ -234,9 +242,30 @@ impl Store for PgStore {
         let tx = client.transaction().await.map_err(db)?;
         // Records are serialised off the async threads, overlapping the server's work.
         let stats = write::commit_records(&tx, &batch.source, batch.records, batch.state.as_ref(), now).await?;
-        tx.commit().await.map_err(|e| {
-            StoreError::Db(format!("the batch may not have been stored ({}); send it again", describe(&e)))
-        })?;
+        commit_tx(tx).await?;
+        Ok(stats)
+    }
+
+    async fn prepare(&self, batch: Batch) -> Result<Prepared, StoreError> {
+        let Batch { source, records, state } = batch;
+        let rows = tokio::task::spawn_blocking(move || write::encode_sorted(records))
+            .await
+            .map_err(|e| StoreError::Db(format!("a database task stopped unexpectedly: {e}")))??;
+        Ok(Prepared::encoded(KIND, source, state, rows, Vec::new()))
+    }
+
+    async fn write(&self, prepared: Prepared) -> Result<WriteStats, StoreError> {
+        let Prepared { source, state, rows } = prepared;
+        let rows = match rows {
+            Rows::Encoded { store: KIND, rows, .. } => rows,
+            Rows::Encoded { store, .. } => return Err(prepared::wrong_store(store, "the PostgreSQL store")),
+            Rows::Plain(records) => return self.commit(Batch { source, records, state }).await,
+        };
+        let now = jiff::Timestamp::now().as_millisecond();
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let stats = write::commit(&tx, &source, &rows, state.as_ref(), now).await?;
+        commit_tx(tx).await?;
         Ok(stats)
     }
 

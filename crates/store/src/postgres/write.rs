@@ -236,6 +236,14 @@ pub(crate) async fn commit_records(
     Ok(stats)
 }
 
+/// Encode a whole batch for [`commit`], sorted by id first (a stable sort: repeated ids
+/// keep their order), so that rows are locked in one global order. PostgreSQL bodies
+/// are Snappy-compressed (no dictionaries).
+pub(crate) fn encode_sorted(mut records: Vec<CallRecord>) -> Result<Vec<Encoded>, StoreError> {
+    records.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
+    content::encode_all(records, &Codebook::new())
+}
+
 /// What a piece's stored row says about an incoming record.
 enum Stored {
     /// No stored row: insert.

@@ -317,20 +317,30 @@ mod tests {
         assert_eq!(got, r);
     }
 
-    #[test]
-    fn a_training_starts_at_the_threshold_one_at_a_time() {
+    /// A migrated database in a temp dir, with a connection to it.
+    fn migrated() -> (tempfile::TempDir, std::path::PathBuf, Connection) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.db");
         let mut conn = Connection::open(&path).unwrap();
         crate::sqlite::migrate::migrate(&mut conn).unwrap();
+        (dir, path, conn)
+    }
+
+    #[test]
+    fn a_training_starts_at_the_threshold_one_at_a_time() {
+        let (_dir, path, conn) = migrated();
         let dicts = Dicts::open(&conn, &path).unwrap();
         let busy = || dicts.training.lock().unwrap().busy;
+        // The test holds the database (not in WAL mode here): the training thread waits
+        // at its first read until the checks below are done, however fast it would be.
+        conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
         dicts.written(&[("tanma", TRAIN_AFTER - 1), ("wecom", TRAIN_AFTER - 1)]);
         assert!(!busy(), "not below the threshold");
         dicts.written(&[("tanma", 6), ("wecom", 1)]);
         assert!(busy(), "at the threshold");
         // One at a time, the most records first: WeCom waits for Tanma's to end.
         assert_eq!(dicts.training.lock().unwrap().without.get("wecom"), Some(&TRAIN_AFTER));
+        conn.execute_batch("COMMIT").unwrap();
         // With no records to learn from, the training fails and backs off.
         let start = std::time::Instant::now();
         while busy() {
@@ -345,10 +355,7 @@ mod tests {
 
     #[test]
     fn training_without_enough_records_is_an_error_not_a_dictionary() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("d.db");
-        let mut conn = Connection::open(&path).unwrap();
-        crate::sqlite::migrate::migrate(&mut conn).unwrap();
+        let (_dir, path, conn) = migrated();
         let err = train_and_store(&path, "tanma").unwrap_err();
         assert!(err.contains("only 0 records"), "{err}");
         let n: i64 = conn.query_row("SELECT count(*) FROM body_dicts", [], |r| r.get(0)).unwrap();

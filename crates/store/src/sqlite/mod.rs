@@ -18,6 +18,7 @@ mod write;
 pub use stored::StoredPage;
 
 use crate::content;
+use crate::prepared::{self, Prepared, Rows};
 use crate::{
     Batch, CallFilter, CallPage, CallQuery, GroupBy, SourceStatus, StatsRow, Store, StoreError, SyncState, WriteStats,
 };
@@ -50,6 +51,8 @@ const WRITER_CACHE_KIB: i64 = 16 * 1024;
 const SOFT_HEAP_LIMIT: i64 = 48 << 20;
 /// WAL size (bytes) at which the writer checkpoints by itself (see `checkpoint`).
 const WAL_CHECKPOINT_BYTES: i64 = 256 << 20;
+/// How a batch prepared by this store is marked (see [`Prepared`]).
+const KIND: &str = "sqlite";
 /// Rows per internal page of [`Store::export`].
 pub const EXPORT_PAGE: usize = 1000;
 
@@ -242,6 +245,31 @@ impl SqliteStore {
     }
 }
 
+impl Inner {
+    /// Write rows (possibly still being encoded: an `Err` among them rolls the batch
+    /// back) and the state in one transaction (see [`write::commit`]); then free the
+    /// rows off this thread and count the records towards the providers' dictionaries.
+    fn write_rows(
+        &self,
+        source: &str,
+        state: Option<&SyncState>,
+        rows: impl IntoIterator<Item = Result<content::Encoded, StoreError>>,
+        expected: usize,
+        missing: &[(&'static str, u64)],
+    ) -> Result<WriteStats, StoreError> {
+        let now = jiff::Timestamp::now().as_millisecond();
+        let mut guard = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let w = &mut *guard;
+        let mut spent = Vec::with_capacity(expected);
+        let stats = write::commit(&mut w.conn, &mut w.ids, source, rows, state, now, &mut spent)?;
+        self.checkpointer.written(usize::try_from(stats.inserted + stats.updated).unwrap_or(usize::MAX));
+        drop(guard);
+        content::free_later(spent);
+        self.dicts.written(missing);
+        Ok(stats)
+    }
+}
+
 /// `records` cut into chunks of `chunk`, dealt alternately to two lists (chunks 0, 2, 4…
 /// and 1, 3, 5…), each keeping its chunks in order.
 fn alternate_chunks(records: Vec<CallRecord>, chunk: usize) -> (Vec<CallRecord>, Vec<CallRecord>) {
@@ -267,15 +295,8 @@ impl Store for SqliteStore {
             let missing = dicts::Dicts::missing(&book, &records);
             if records.len() < PIPELINE_FROM {
                 let encoded = content::encode_all(records, &book)?;
-                let now = jiff::Timestamp::now().as_millisecond();
-                let mut guard = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
-                let w = &mut *guard;
-                let stats =
-                    write::commit(&mut w.conn, &mut w.ids, &source, encoded.into_iter().map(Ok), state.as_ref(), now)?;
-                inner.checkpointer.written(usize::try_from(stats.inserted + stats.updated).unwrap_or(usize::MAX));
-                drop(guard);
-                inner.dicts.written(&missing);
-                return Ok(stats);
+                let n = encoded.len();
+                return inner.write_rows(&source, state.as_ref(), encoded.into_iter().map(Ok), n, &missing);
             }
             // A pipeline: two threads serialise, hash and compress alternate chunks of
             // records while this one writes the chunks already done, in order, in the
@@ -287,9 +308,9 @@ impl Store for SqliteStore {
             std::thread::scope(|s| {
                 for (records, tx) in [(even, tx_even), (odd, tx_odd)] {
                     let book = &book;
-                    std::thread::Builder::new()
-                        .name("huadan-encode".into())
+                    content::background_thread()
                         .spawn_scoped(s, move || {
+                            content::lower_priority();
                             content::encode_chunks(records, PIPELINE_CHUNK, book, |chunk| tx.send(chunk).is_ok())
                         })
                         .map_err(|e| StoreError::Db(format!("cannot start an encoding thread: {e}")))?;
@@ -304,9 +325,6 @@ impl Store for SqliteStore {
                     turn += 1;
                     chunk.ok()
                 });
-                let now = jiff::Timestamp::now().as_millisecond();
-                let mut guard = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
-                let w = &mut *guard;
                 let received = std::cell::Cell::new(0usize);
                 let encoded = rx
                     .flat_map(|chunk: Result<Vec<content::Encoded>, StoreError>| {
@@ -325,12 +343,37 @@ impl Store for SqliteStore {
                             Err(StoreError::Db("the batch could not be encoded (encoder thread stopped)".into()))
                         })
                     }));
-                let stats = write::commit(&mut w.conn, &mut w.ids, &source, encoded, state.as_ref(), now)?;
-                inner.checkpointer.written(usize::try_from(stats.inserted + stats.updated).unwrap_or(usize::MAX));
-                drop(guard);
-                inner.dicts.written(&missing);
-                Ok(stats)
+                inner.write_rows(&source, state.as_ref(), encoded, expected, &missing)
             })
+        })
+        .await
+        .map_err(join_err)?
+    }
+
+    async fn prepare(&self, batch: Batch) -> Result<Prepared, StoreError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let Batch { source, records, state } = batch;
+            let book = inner.dicts.book();
+            let missing = dicts::Dicts::missing(&book, &records);
+            let rows = content::encode_all(records, &book)?;
+            Ok(Prepared::encoded(KIND, source, state, rows, missing))
+        })
+        .await
+        .map_err(join_err)?
+    }
+
+    async fn write(&self, prepared: Prepared) -> Result<WriteStats, StoreError> {
+        let Prepared { source, state, rows } = prepared;
+        let (rows, missing) = match rows {
+            Rows::Encoded { store: KIND, rows, missing } => (rows, missing),
+            Rows::Encoded { store, .. } => return Err(prepared::wrong_store(store, "the SQLite store")),
+            Rows::Plain(records) => return self.commit(Batch { source, records, state }).await,
+        };
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let n = rows.len();
+            inner.write_rows(&source, state.as_ref(), rows.into_iter().map(Ok), n, &missing)
         })
         .await
         .map_err(join_err)?

@@ -13,7 +13,9 @@ fn db(e: rusqlite::Error) -> StoreError {
 /// A record whose stored hash equals its new hash is left untouched (its `synced_at`
 /// too); a changed one is updated in place with `synced_at = now_ms`. Records may
 /// still be arriving while the first are written; an `Err` among them rolls the whole
-/// batch back.
+/// batch back. The records written are moved to `spent` rather than freed here: the
+/// encoding threads allocated them, and freeing them on this thread made it wait for
+/// the allocator's locks while those threads were allocating (see [`crate::content::free_later`]).
 pub(crate) fn commit(
     conn: &mut Connection,
     id_cache: &mut ids::IdCache,
@@ -21,6 +23,7 @@ pub(crate) fn commit(
     records: impl IntoIterator<Item = Result<Encoded, StoreError>>,
     state: Option<&SyncState>,
     now_ms: i64,
+    spent: &mut Vec<Encoded>,
 ) -> Result<WriteStats, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
     let mut stats = WriteStats::default();
@@ -54,44 +57,48 @@ pub(crate) fn commit(
         let mut fts_put = tx.prepare_cached("INSERT INTO calls_fts (rowid, text) VALUES (?1, ?2)").map_err(db)?;
 
         for r in records {
-            let r = &r?;
-            let key = ids::hash(&r.id);
-            // The incoming record with the stored archived paths carried over, if any.
-            let mut carried = None;
-            let seq = if let Some((seq, hash)) = index.find(key, &r.id)? {
-                if hash.as_slice() == r.hash {
-                    stats.unchanged += 1;
-                    continue;
-                }
-                let old: Vec<u8> = stored_body.query_row([seq], |row| row.get(0)).map_err(db)?;
-                super::dicts::ensure(&tx, &old)?;
-                carried = crate::archived::carry_over(r, &old)?;
+            let owned = r?;
+            let r = &owned;
+            'one: {
+                let key = ids::hash(&r.id);
+                // The incoming record with the stored archived paths carried over, if any.
+                let mut carried = None;
+                let seq = if let Some((seq, hash)) = index.find(key, &r.id)? {
+                    if hash.as_slice() == r.hash {
+                        stats.unchanged += 1;
+                        break 'one;
+                    }
+                    let old: Vec<u8> = stored_body.query_row([seq], |row| row.get(0)).map_err(db)?;
+                    super::dicts::ensure(&tx, &old)?;
+                    carried = crate::archived::carry_over(r, &old)?;
+                    let r = carried.as_ref().unwrap_or(r);
+                    if hash.as_slice() == r.hash {
+                        stats.unchanged += 1;
+                        break 'one;
+                    }
+                    update.execute(&row_params(&seq, r, &now_ms)[..]).map_err(|e| record_error(&r.id, e))?;
+                    let old: Option<String> = old_text.query_row([seq], |row| row.get(0)).optional().map_err(db)?;
+                    if let Some(old) = old {
+                        fts_del.execute(params![seq, old]).map_err(db)?;
+                        del_text.execute([seq]).map_err(db)?;
+                    }
+                    stats.updated += 1;
+                    seq
+                } else {
+                    insert.execute(&row_params(&r.id, r, &now_ms)[..]).map_err(|e| record_error(&r.id, e))?;
+                    stats.inserted += 1;
+                    let seq = tx.last_insert_rowid();
+                    index.add(key, seq);
+                    seq
+                };
                 let r = carried.as_ref().unwrap_or(r);
-                if hash.as_slice() == r.hash {
-                    stats.unchanged += 1;
-                    continue;
+                put_body.execute(params![seq, r.body]).map_err(db)?;
+                if let Some(text) = &r.transcript {
+                    put_text.execute(params![seq, text]).map_err(db)?;
+                    fts_put.execute(params![seq, text]).map_err(db)?;
                 }
-                update.execute(&row_params(&seq, r, &now_ms)[..]).map_err(|e| record_error(&r.id, e))?;
-                let old: Option<String> = old_text.query_row([seq], |row| row.get(0)).optional().map_err(db)?;
-                if let Some(old) = old {
-                    fts_del.execute(params![seq, old]).map_err(db)?;
-                    del_text.execute([seq]).map_err(db)?;
-                }
-                stats.updated += 1;
-                seq
-            } else {
-                insert.execute(&row_params(&r.id, r, &now_ms)[..]).map_err(|e| record_error(&r.id, e))?;
-                stats.inserted += 1;
-                let seq = tx.last_insert_rowid();
-                index.add(key, seq);
-                seq
-            };
-            let r = carried.as_ref().unwrap_or(r);
-            put_body.execute(params![seq, r.body]).map_err(db)?;
-            if let Some(text) = &r.transcript {
-                put_text.execute(params![seq, text]).map_err(db)?;
-                fts_put.execute(params![seq, text]).map_err(db)?;
             }
+            spent.push(owned);
         }
         index.finish()?
     };
@@ -191,7 +198,9 @@ mod tests {
         let mut conn = db();
         // 100 stored first: c0..c99.
         let first = encode_all((0..100).map(|n| rec(n, "v1")).collect(), &Codebook::new()).unwrap();
-        let w = commit(&mut conn, &mut ids::IdCache::default(), "s", first.into_iter().map(Ok), None, 1).unwrap();
+        let w =
+            commit(&mut conn, &mut ids::IdCache::default(), "s", first.into_iter().map(Ok), None, 1, &mut Vec::new())
+                .unwrap();
         assert_eq!((w.inserted, w.updated, w.unchanged), (100, 0, 0));
         let before = stored(&conn, "s:c5");
 
@@ -202,7 +211,9 @@ mod tests {
         again.insert(30, rec(150, "early"));
         again.push(rec(20, "v1"));
         let batch = encode_all(again, &Codebook::new()).unwrap();
-        let w = commit(&mut conn, &mut ids::IdCache::default(), "s", batch.into_iter().map(Ok), None, 2).unwrap();
+        let w =
+            commit(&mut conn, &mut ids::IdCache::default(), "s", batch.into_iter().map(Ok), None, 2, &mut Vec::new())
+                .unwrap();
         // c150 is inserted by its first occurrence, then updated by the later one.
         assert_eq!((w.inserted, w.updated, w.unchanged), (100, 10 + 1, 90 + 1));
         assert_eq!(stored(&conn, "s:c5"), before, "unchanged rows are not touched");
@@ -223,9 +234,10 @@ mod tests {
         let mut records: Vec<CallRecord> = (0..130).map(|n| rec(n, "v1")).collect();
         records[70].id = String::new(); // violates CHECK (length(id) > 0)
         let batch = encode_all(records, &Codebook::new()).unwrap();
-        let err = commit(&mut conn, &mut ids::IdCache::default(), "s", batch.into_iter().map(Ok), None, 1)
-            .unwrap_err()
-            .to_string();
+        let err =
+            commit(&mut conn, &mut ids::IdCache::default(), "s", batch.into_iter().map(Ok), None, 1, &mut Vec::new())
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("record ``"), "{err}");
         let count: i64 = conn.query_row("SELECT count(*) FROM calls", [], |r| r.get(0)).unwrap();
         assert_eq!(count, 0);

@@ -37,6 +37,8 @@ struct Inner {
     fail_at: BTreeSet<u64>,
     /// How many times each id was inserted as new (must stay 1).
     inserts: BTreeMap<String, u32>,
+    /// Sources with a failed commit, and the records written for them since.
+    after_failure: BTreeMap<String, usize>,
 }
 
 impl MemStore {
@@ -64,6 +66,10 @@ impl MemStore {
     pub fn max_inserts(&self) -> u32 {
         self.inner.lock().inserts.values().copied().max().unwrap_or(0)
     }
+    /// Records of `source` written after one of its commits failed (`None`: none failed).
+    pub fn written_after_a_failure(&self, source: &str) -> Option<usize> {
+        self.inner.lock().after_failure.get(source).copied()
+    }
 }
 
 fn same(a: &CallRecord, b: &CallRecord) -> bool {
@@ -81,7 +87,11 @@ impl Store for MemStore {
         i.commits += 1;
         let n = i.commits;
         if i.fail_at.remove(&n) {
+            i.after_failure.entry(batch.source.clone()).or_insert(0);
             return Err(StoreError::Db("injected commit failure".into()));
+        }
+        if let Some(after) = i.after_failure.get_mut(&batch.source) {
+            *after += batch.records.len();
         }
         let mut stats = WriteStats::default();
         for r in batch.records {
