@@ -63,6 +63,23 @@ impl Drop for Schema {
     }
 }
 
+/// Wait (at most 20 s) until the server has no session named `app` left.
+async fn sessions_ended(url: &str, app: &str) {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    for _ in 0..2000 {
+        let row = client
+            .query_one("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", &[&app])
+            .await
+            .unwrap();
+        if row.get::<_, i64>(0) == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the killed copy's sessions ({app}) did not end within 20 s");
+}
+
 fn copy(from: &str, to: &str, extra: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_huadan"))
         .args(["copy", "--from", from, "--to", to])
@@ -164,9 +181,12 @@ async fn copy_killed_mid_way_resumes_where_it_stopped() {
     let dst = PgStore::open(&to).await.unwrap();
     let key = format!("copy-position:{from}");
 
-    // Small pages; SIGKILL as soon as the copy has saved a position part-way.
+    // Small pages; SIGKILL as soon as the copy has saved a position part-way. The
+    // child's sessions carry their own application name so that the test can see them end.
+    let app = format!("copykill_child_{}", std::process::id());
+    let child_to = format!("{to}&application_name={app}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_huadan"))
-        .args(["copy", "--from", &from, "--to", &to, "--page", "20"])
+        .args(["copy", "--from", &from, "--to", &child_to, "--page", "20"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -185,6 +205,9 @@ async fn copy_killed_mid_way_resumes_where_it_stopped() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(saved.is_some(), "the copy saved a position before it was killed");
+    // A COMMIT the child sent just before the kill is still carried out by the server
+    // after the process is gone: read the position only once its sessions have ended.
+    sessions_ended(&url, &app).await;
     let at_kill = dst.count(&CallFilter::default()).await.unwrap();
     assert!(at_kill < u64::from(total), "killed part-way ({at_kill} of {total} copied)");
 
