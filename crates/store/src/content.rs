@@ -131,30 +131,24 @@ pub(crate) fn encode_chunks(
 /// [`SHARE_CHUNK`] records in turn rather than half the batch each: when one of them
 /// gets less of the CPU (it shares a core with the database writer), the other does
 /// more of the work instead of waiting for it at the end.
-pub(crate) fn encode_all(records: Vec<CallRecord>, book: &Codebook) -> Result<Vec<Encoded>, StoreError> {
+pub(crate) fn encode_all(mut records: Vec<CallRecord>, book: &Codebook) -> Result<Vec<Encoded>, StoreError> {
     const PARALLEL_FROM: usize = 256;
     if records.len() < PARALLEL_FROM {
         return encode_run(records, book);
     }
-    let mut chunks = Vec::with_capacity(records.len().div_ceil(SHARE_CHUNK));
-    let mut records = records.into_iter();
-    loop {
-        let chunk: Vec<CallRecord> = records.by_ref().take(SHARE_CHUNK).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        chunks.push(chunk);
-    }
-    let count = chunks.len();
-    // Each thread takes the next chunk off the queue and keeps what it made, numbered.
-    let queue = std::sync::Mutex::new(chunks.into_iter().enumerate());
+    let count = records.len().div_ceil(SHARE_CHUNK);
+    // Each thread takes the next chunk (a slice of the batch, encoded in place: no
+    // record is moved) off the queue and keeps what it made, numbered.
+    let queue = std::sync::Mutex::new(records.chunks_mut(SHARE_CHUNK).enumerate());
     let work = || {
         lower_priority();
         let mut made = Vec::new();
         loop {
             let next = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next();
             let Some((i, chunk)) = next else { return made };
-            made.push((i, encode_run(chunk, book)));
+            let encoded: Result<Vec<Encoded>, StoreError> =
+                chunk.iter_mut().map(|r| encode_in_place(r, book)).collect();
+            made.push((i, encoded));
         }
     };
     let mut made: Vec<(usize, Result<Vec<Encoded>, StoreError>)> = std::thread::scope(|s| {
@@ -163,6 +157,8 @@ pub(crate) fn encode_all(records: Vec<CallRecord>, book: &Codebook) -> Result<Ve
         threads.into_iter().map(|t| t.join()).collect::<Result<Vec<_>, _>>().map(|v| v.into_iter().flatten().collect())
     })
     .map_err(|_| StoreError::Db("a record could not be encoded (encoder thread panicked)".into()))?;
+    // What is left of the records (their strings were moved out) is freed in one go.
+    drop(records);
     if made.len() != count {
         return Err(StoreError::Db("cannot start an encoding thread".into()));
     }

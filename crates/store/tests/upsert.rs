@@ -214,7 +214,8 @@ async fn a_prepared_batch_is_invisible_until_written_and_writes_what_commit_woul
         let expected = if n == 10 { recs[600].clone() } else { recs[n].clone() };
         assert_eq!(stored, expected);
     }
-    // The same batch prepared again changes nothing; one prepared by commit's rules too.
+    // The first 600 again: record 10 goes back to its first version (updated), the
+    // other 599 are unchanged.
     let again = s.prepare(Batch { source: "src".into(), records: recs[..600].to_vec(), state: None }).await.unwrap();
     let w = s.write(again).await.unwrap();
     assert_eq!((w.inserted, w.updated, w.unchanged), (0, 1, 599));

@@ -248,9 +248,8 @@ impl Store for PgStore {
 
     async fn prepare(&self, batch: Batch) -> Result<Prepared, StoreError> {
         let Batch { source, records, state } = batch;
-        let rows = tokio::task::spawn_blocking(move || write::encode_sorted(records))
-            .await
-            .map_err(|e| StoreError::Db(format!("a database task stopped unexpectedly: {e}")))??;
+        let rows =
+            tokio::task::spawn_blocking(move || write::encode_sorted(records)).await.map_err(write::stopped)??;
         Ok(Prepared::encoded(KIND, source, state, rows, Vec::new()))
     }
 

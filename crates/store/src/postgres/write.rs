@@ -440,7 +440,8 @@ fn written(e: tokio_postgres::Error) -> StoreError {
     StoreError::Db(format!("a record cannot be written ({}); the whole batch was rolled back", db(e)))
 }
 
-fn stopped(e: tokio::task::JoinError) -> StoreError {
+/// The error for an encoding task that stopped (panicked or was cancelled).
+pub(crate) fn stopped(e: tokio::task::JoinError) -> StoreError {
     StoreError::Db(format!("a record could not be serialised (encoder task stopped: {e})"))
 }
 

@@ -246,6 +246,30 @@ impl SqliteStore {
 }
 
 impl Inner {
+    /// Serialise, hash and compress a batch with the store's dictionaries (no database
+    /// access): what [`Store::prepare`] hands out and a small `commit` writes at once.
+    fn encode(&self, batch: Batch) -> Result<Prepared, StoreError> {
+        let Batch { source, records, state } = batch;
+        let book = self.dicts.book();
+        let missing = dicts::Dicts::missing(&book, &records);
+        let rows = content::encode_all(records, &book)?;
+        Ok(Prepared::encoded(KIND, source, state, rows, missing))
+    }
+
+    /// Write a batch this store encoded; one another store encoded is refused.
+    fn write_encoded(&self, prepared: Prepared) -> Result<WriteStats, StoreError> {
+        let Prepared { source, state, rows } = prepared;
+        match rows {
+            Rows::Encoded { store: KIND, rows, missing } => {
+                let n = rows.len();
+                self.write_rows(&source, state.as_ref(), rows.into_iter().map(Ok), n, &missing)
+            }
+            Rows::Encoded { store, .. } => Err(prepared::wrong_store(store, "the SQLite store")),
+            // `Store::write` commits plain batches before they get here.
+            Rows::Plain(_) => Err(StoreError::Db("a plain batch reached the encoded write".into())),
+        }
+    }
+
     /// Write rows (possibly still being encoded: an `Err` among them rolls the batch
     /// back) and the state in one transaction (see [`write::commit`]); then free the
     /// rows off this thread and count the records towards the providers' dictionaries.
@@ -290,14 +314,12 @@ impl Store for SqliteStore {
     async fn commit(&self, batch: Batch) -> Result<WriteStats, StoreError> {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
+            if batch.records.len() < PIPELINE_FROM {
+                return inner.write_encoded(inner.encode(batch)?);
+            }
             let Batch { source, records, state } = batch;
             let book = inner.dicts.book();
             let missing = dicts::Dicts::missing(&book, &records);
-            if records.len() < PIPELINE_FROM {
-                let encoded = content::encode_all(records, &book)?;
-                let n = encoded.len();
-                return inner.write_rows(&source, state.as_ref(), encoded.into_iter().map(Ok), n, &missing);
-            }
             // A pipeline: two threads serialise, hash and compress alternate chunks of
             // records while this one writes the chunks already done, in order, in the
             // same transaction (encoding costs about what writing does).
@@ -352,31 +374,15 @@ impl Store for SqliteStore {
 
     async fn prepare(&self, batch: Batch) -> Result<Prepared, StoreError> {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let Batch { source, records, state } = batch;
-            let book = inner.dicts.book();
-            let missing = dicts::Dicts::missing(&book, &records);
-            let rows = content::encode_all(records, &book)?;
-            Ok(Prepared::encoded(KIND, source, state, rows, missing))
-        })
-        .await
-        .map_err(join_err)?
+        tokio::task::spawn_blocking(move || inner.encode(batch)).await.map_err(join_err)?
     }
 
     async fn write(&self, prepared: Prepared) -> Result<WriteStats, StoreError> {
-        let Prepared { source, state, rows } = prepared;
-        let (rows, missing) = match rows {
-            Rows::Encoded { store: KIND, rows, missing } => (rows, missing),
-            Rows::Encoded { store, .. } => return Err(prepared::wrong_store(store, "the SQLite store")),
-            Rows::Plain(records) => return self.commit(Batch { source, records, state }).await,
-        };
+        if matches!(prepared.rows, Rows::Plain(_)) {
+            return self.commit(prepared.into_batch()?).await;
+        }
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let n = rows.len();
-            inner.write_rows(&source, state.as_ref(), rows.into_iter().map(Ok), n, &missing)
-        })
-        .await
-        .map_err(join_err)?
+        tokio::task::spawn_blocking(move || inner.write_encoded(prepared)).await.map_err(join_err)?
     }
 
     async fn load_state(&self, source: &str) -> Result<Option<SyncState>, StoreError> {
