@@ -436,3 +436,51 @@ async fn a_lost_id_index_is_rebuilt_and_no_record_is_doubled() {
     assert_eq!((w.inserted, w.updated, w.unchanged), (100, 0, 400));
     assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 500);
 }
+
+/// The page size of the id index file at `path`.
+fn id_index_page_size(path: &std::path::Path) -> i64 {
+    let ix = SqliteStore::files(path).into_iter().find(|f| f.to_string_lossy().ends_with("-ids")).unwrap();
+    rusqlite::Connection::open(ix).unwrap().query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap()
+}
+
+#[tokio::test]
+async fn an_id_index_with_small_pages_is_converted_when_nobody_else_has_it_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pages.db");
+    let recs: Vec<_> = (1..=300).map(|n| rec("src", Provider::Tanma, n, i64::from(n) * 60)).collect();
+    {
+        let s: huadan_store::DynStore = std::sync::Arc::new(SqliteStore::open(&path).await.unwrap());
+        put(&s, "src", recs[..200].to_vec()).await;
+    }
+    assert_eq!(id_index_page_size(&path), 16384, "new index files get the large pages");
+    // An index file as earlier versions made it: 1 KB pages, in WAL mode.
+    let ix = SqliteStore::files(&path).into_iter().find(|f| f.to_string_lossy().ends_with("-ids")).unwrap();
+    {
+        let c = rusqlite::Connection::open(&ix).unwrap();
+        c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+        c.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get::<_, String>(0)).unwrap();
+        c.execute_batch("PRAGMA page_size = 1024; VACUUM;").unwrap();
+        c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)).unwrap();
+    }
+    assert_eq!(id_index_page_size(&path), 1024);
+
+    // Another connection has the file open: it is left as it is, and still works.
+    {
+        let other = rusqlite::Connection::open(&ix).unwrap();
+        let _: i64 = other.query_row("SELECT count(*) FROM call_ids", [], |r| r.get(0)).unwrap();
+        let s: huadan_store::DynStore = std::sync::Arc::new(SqliteStore::open(&path).await.unwrap());
+        let w = put(&s, "src", recs[..250].to_vec()).await;
+        assert_eq!((w.inserted, w.updated, w.unchanged), (50, 0, 200));
+        drop(s);
+        assert_eq!(id_index_page_size(&path), 1024);
+    }
+    // Alone: converted, in WAL mode again, and every stored id is still found.
+    let s: huadan_store::DynStore = std::sync::Arc::new(SqliteStore::open(&path).await.unwrap());
+    assert_eq!(id_index_page_size(&path), 16384);
+    let mode: String =
+        rusqlite::Connection::open(&ix).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let w = put(&s, "src", recs.clone()).await;
+    assert_eq!((w.inserted, w.updated, w.unchanged), (50, 0, 250));
+    assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 300);
+}

@@ -17,9 +17,12 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 /// Records written between two background checkpoints (about 20–40 MB of WAL).
 pub(crate) const EVERY_RECORDS: usize = 12_000;
 
-/// Handle held by the store: counts written records and wakes the thread.
+/// Handle held by the store: counts written records and wakes the thread. Dropping
+/// it stops the thread and waits for it, so that its connection is closed when the
+/// store is (a store opened next in the same process may need the files to itself).
 pub(crate) struct Checkpointer {
-    wake: SyncSender<()>,
+    wake: Option<SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
     since: AtomicUsize,
 }
 
@@ -30,11 +33,11 @@ impl Checkpointer {
         let conn = Connection::open(path).map_err(|e| e.to_string())?;
         configure(&conn).map_err(|e| e.to_string())?;
         let (wake, rx) = sync_channel(1);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("huadan-checkpt".into())
             .spawn(move || run(&conn, &rx))
             .map_err(|e| format!("cannot start the checkpoint thread: {e}"))?;
-        Ok(Checkpointer { wake, since: AtomicUsize::new(0) })
+        Ok(Checkpointer { wake: Some(wake), thread: Some(thread), since: AtomicUsize::new(0) })
     }
 
     /// Note `records` written (committed); wake the thread every [`EVERY_RECORDS`].
@@ -42,13 +45,23 @@ impl Checkpointer {
         let before = self.since.fetch_add(records, Ordering::Relaxed);
         if before + records >= EVERY_RECORDS {
             self.since.store(0, Ordering::Relaxed);
-            match self.wake.try_send(()) {
+            match self.wake.as_ref().map(|w| w.try_send(())) {
                 // Full: a checkpoint is already requested, this one joins it.
-                Ok(()) | Err(TrySendError::Full(())) => {}
-                Err(TrySendError::Disconnected(())) => {
+                None | Some(Ok(()) | Err(TrySendError::Full(()))) => {}
+                Some(Err(TrySendError::Disconnected(()))) => {
                     tracing::warn!("the SQLite checkpoint thread stopped; the writer checkpoints by itself")
                 }
             }
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread's loop (after a checkpoint in progress).
+        drop(self.wake.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }

@@ -152,6 +152,11 @@ impl SqliteStore {
             return Err(open_err(&path, format!("the database cannot use WAL mode (journal mode is {mode})")));
         }
         configure(&writer, &path, true).map_err(|e| open_err(&path, e))?;
+        // Converting the id index's pages must not wait for other processes' connections.
+        writer.busy_timeout(Duration::ZERO).map_err(|e| open_err(&path, e))?;
+        let converted = ids::convert_page_size(&writer);
+        writer.busy_timeout(BUSY_TIMEOUT).map_err(|e| open_err(&path, e))?;
+        converted?;
         migrate::migrate(&mut writer)?;
         ids::create(&writer)?;
         let dicts = dicts::Dicts::open(&writer, &path)?;
