@@ -16,7 +16,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 /// Records buffered across sources before the writer commits without waiting for more.
-const FLUSH_AT: usize = 1000;
+/// Bigger transactions cost less per record, buffered records cost memory:
+/// `sync_bench.sh` (session 7) gave 1,000 → 1,500 about +6 % throughput for a peak RSS
+/// of 118 → 126 MB over 1 M records; 2,000 about +14 % but 138–142 MB (target ≤ 150).
+const FLUSH_AT: usize = 1500;
 
 /// Which planned window a message is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
