@@ -437,10 +437,14 @@ async fn a_lost_id_index_is_rebuilt_and_no_record_is_doubled() {
     assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 500);
 }
 
-/// The page size of the id index file at `path`.
+/// The id index file of the store at `path`.
+fn id_index_file(path: &std::path::Path) -> std::path::PathBuf {
+    SqliteStore::files(path).into_iter().find(|f| f.to_string_lossy().ends_with("-ids")).unwrap()
+}
+
+/// The page size of the id index file of the store at `path`.
 fn id_index_page_size(path: &std::path::Path) -> i64 {
-    let ix = SqliteStore::files(path).into_iter().find(|f| f.to_string_lossy().ends_with("-ids")).unwrap();
-    rusqlite::Connection::open(ix).unwrap().query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap()
+    rusqlite::Connection::open(id_index_file(path)).unwrap().query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap()
 }
 
 #[tokio::test]
@@ -454,7 +458,7 @@ async fn an_id_index_with_small_pages_is_converted_when_nobody_else_has_it_open(
     }
     assert_eq!(id_index_page_size(&path), 16384, "new index files get the large pages");
     // An index file as earlier versions made it: 1 KB pages, in WAL mode.
-    let ix = SqliteStore::files(&path).into_iter().find(|f| f.to_string_lossy().ends_with("-ids")).unwrap();
+    let ix = id_index_file(&path);
     {
         let c = rusqlite::Connection::open(&ix).unwrap();
         c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();

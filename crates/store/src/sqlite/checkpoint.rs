@@ -21,7 +21,7 @@ pub(crate) const EVERY_RECORDS: usize = 12_000;
 /// it stops the thread and waits for it, so that its connection is closed when the
 /// store is (a store opened next in the same process may need the files to itself).
 pub(crate) struct Checkpointer {
-    wake: Option<SyncSender<()>>,
+    wake: SyncSender<()>,
     thread: Option<std::thread::JoinHandle<()>>,
     since: AtomicUsize,
 }
@@ -37,7 +37,7 @@ impl Checkpointer {
             .name("huadan-checkpt".into())
             .spawn(move || run(&conn, &rx))
             .map_err(|e| format!("cannot start the checkpoint thread: {e}"))?;
-        Ok(Checkpointer { wake: Some(wake), thread: Some(thread), since: AtomicUsize::new(0) })
+        Ok(Checkpointer { wake, thread: Some(thread), since: AtomicUsize::new(0) })
     }
 
     /// Note `records` written (committed); wake the thread every [`EVERY_RECORDS`].
@@ -45,10 +45,10 @@ impl Checkpointer {
         let before = self.since.fetch_add(records, Ordering::Relaxed);
         if before + records >= EVERY_RECORDS {
             self.since.store(0, Ordering::Relaxed);
-            match self.wake.as_ref().map(|w| w.try_send(())) {
+            match self.wake.try_send(()) {
                 // Full: a checkpoint is already requested, this one joins it.
-                None | Some(Ok(()) | Err(TrySendError::Full(()))) => {}
-                Some(Err(TrySendError::Disconnected(()))) => {
+                Ok(()) | Err(TrySendError::Full(())) => {}
+                Err(TrySendError::Disconnected(())) => {
                     tracing::warn!("the SQLite checkpoint thread stopped; the writer checkpoints by itself")
                 }
             }
@@ -58,8 +58,9 @@ impl Checkpointer {
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        // Closing the channel ends the thread's loop (after a checkpoint in progress).
-        drop(self.wake.take());
+        // Dropping the only sender (swapped for one whose receiver is already gone)
+        // ends the thread's loop, after a checkpoint in progress.
+        drop(std::mem::replace(&mut self.wake, sync_channel(0).0));
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
