@@ -16,6 +16,7 @@ mod aggregate;
 mod archived;
 mod content;
 mod cursor;
+mod dicts;
 pub mod fleet;
 mod json;
 mod packing;

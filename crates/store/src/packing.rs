@@ -221,16 +221,6 @@ pub(crate) fn unpack<'a>(id_hint: &str, body: &'a [u8]) -> Result<std::borrow::C
     }
 }
 
-/// A body compressed with a dictionary, as Snappy instead (for a store that does not
-/// keep dictionaries); any other body as it is.
-pub(crate) fn without_dict(id_hint: &str, body: Vec<u8>) -> Result<Vec<u8>, StoreError> {
-    if needs_dict(&body).is_none() {
-        return Ok(body);
-    }
-    let json = unpack(id_hint, &body)?;
-    Ok(pack(&json, None, &mut Vec::new()))
-}
-
 /// Train a dictionary of at most `max_size` bytes from sample JSON bodies laid end to
 /// end in `data` (`sizes` gives each one's length).
 pub(crate) fn train(data: &[u8], sizes: &[usize], max_size: usize) -> Result<Vec<u8>, String> {
@@ -277,7 +267,6 @@ mod tests {
         let mut out = b"prefix".to_vec();
         unpack_into("x", &body, &mut out).unwrap();
         assert_eq!(&out[6..], json);
-        assert_eq!(without_dict("x", body).unwrap(), snappy);
         // Registering the same bytes again gives the same dictionary.
         assert!(std::ptr::eq(register(dict.bytes.clone()).unwrap(), dict));
     }

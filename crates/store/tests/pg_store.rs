@@ -40,7 +40,7 @@ async fn pg_migrations_are_recorded_and_a_newer_schema_is_refused() {
     let s = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
     assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 1);
     let c = schema.client().await;
-    assert_eq!(migration_versions(&c).await, [1, 2, 3, 4]);
+    assert_eq!(migration_versions(&c).await, [1, 2, 3, 4, 5]);
     c.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)", &[]).await.unwrap();
     let err = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.err().unwrap();
     assert!(err.to_string().contains("newer huadan"), "{err}");
@@ -60,7 +60,7 @@ async fn pg_opening_one_database_from_many_processes_at_once_migrates_once() {
         o.await.unwrap().unwrap();
     }
     let n: i64 = schema.client().await.query_one("SELECT count(*) FROM schema_migrations", &[]).await.unwrap().get(0);
-    assert_eq!(n, 4, "each migration recorded once");
+    assert_eq!(n, 5, "each migration recorded once");
 }
 
 #[tokio::test]
@@ -305,7 +305,7 @@ async fn pg_stored_pages_from_sqlite_arrive_whole_and_count_as_unchanged_when_se
 }
 
 #[tokio::test]
-async fn pg_copy_recompresses_bodies_that_need_a_sqlite_dictionary() {
+async fn pg_copy_brings_the_sqlite_dictionaries_along_with_the_bodies() {
     let Some(Pair { pg, sqlite, path, schema, dir: _dir }) = pair().await else { return };
     put_range(&sqlite, Provider::Tanma, 0..2_500).await;
     let next = write_until_a_dictionary_is_used(&sqlite, &path, Provider::Tanma, 2_500).await;
@@ -316,10 +316,164 @@ async fn pg_copy_recompresses_bodies_that_need_a_sqlite_dictionary() {
     assert_eq!(pg.count(&CallFilter::default()).await.unwrap(), total);
     let client = schema.client().await;
     let row = client.query_one("SELECT count(*) FROM calls WHERE get_byte(record, 0) = 69", &[]).await.unwrap();
-    assert_eq!(row.get::<_, i64>(0), 0, "PostgreSQL keeps no SQLite dictionary: bodies arrive as Snappy");
+    assert_eq!(row.get::<_, i64>(0), bodies_with_a_dictionary(&path), "bodies arrive as they are stored");
+    let dicts = client.query("SELECT provider, samples FROM body_dicts", &[]).await.unwrap();
+    let dicts: Vec<(String, i32)> = dicts.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(dicts, [("tanma".to_string(), 0)], "the dictionary came along (trained elsewhere: 0 samples here)");
     for n in [0, next + 199] {
         assert_same_record(&sqlite, &pg, &format!("src:c{n:06}")).await;
     }
+    // Sent again: unchanged, and the dictionary is not stored twice.
+    assert_eq!(copy_all(&sqlite, &pg, 1_000).await.unchanged, total);
+    let n: i64 = client.query_one("SELECT count(*) FROM body_dicts", &[]).await.unwrap().get(0);
+    assert_eq!(n, 1);
+}
+
+/// PostgreSQL body tags as stored: (with a dictionary, with Snappy).
+async fn pg_body_forms(client: &tokio_postgres::Client) -> (i64, i64) {
+    let row = client
+        .query_one(
+            "SELECT count(*) FILTER (WHERE get_byte(record, 0) = 69), count(*) FILTER (WHERE get_byte(record, 0) = 90)
+             FROM calls",
+            &[],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+/// The dictionaries in a PostgreSQL store: (provider, samples), oldest first.
+async fn pg_dictionaries(client: &tokio_postgres::Client) -> Vec<(String, i32)> {
+    let rows = client.query("SELECT provider, samples FROM body_dicts ORDER BY created_at, id", &[]).await.unwrap();
+    rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+}
+
+#[tokio::test]
+async fn pg_a_provider_gets_a_dictionary_from_its_own_records_shared_by_every_worker() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url);
+    let a = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
+    // A second worker on the same database, open before any dictionary exists.
+    let b = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
+    let client = schema.client().await;
+    put_range(&a, Provider::Tanma, 0..1_500).await;
+    put_range(&a, Provider::Wecom, 100_000..100_300).await;
+    assert!(pg_dictionaries(&client).await.is_empty(), "not before enough records");
+    put_range(&a, Provider::Tanma, 1_500..2_500).await;
+    let start = std::time::Instant::now();
+    while pg_dictionaries(&client).await.is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(60), "no dictionary was trained");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(pg_dictionaries(&client).await, [("tanma".to_string(), 1_000)], "Tanma's only");
+    // The writer takes it up once it is stored.
+    let mut next = 2_500;
+    while pg_body_forms(&client).await.0 == 0 {
+        assert!(start.elapsed() < Duration::from_secs(60), "the dictionary was never used");
+        put_range(&a, Provider::Tanma, next..next + 10).await;
+        next += 10;
+    }
+    let snappy_before = pg_body_forms(&client).await.1;
+    put_range(&a, Provider::Tanma, next..3_000).await;
+    let (with_dict, snappy) = pg_body_forms(&client).await;
+    assert_eq!((with_dict + snappy_before, snappy), (3_000 + 300, snappy_before), "every later Tanma body uses it");
+    let sizes = client
+        .query_one(
+            "SELECT avg(length(record)) FILTER (WHERE get_byte(record, 0) = 69)::float8,
+                    avg(length(record)) FILTER (WHERE get_byte(record, 0) = 90 AND provider = 'tanma')::float8
+             FROM calls",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (dict_mean, snappy_mean): (f64, f64) = (sizes.get(0), sizes.get(1));
+    assert!(dict_mean * 2.0 < snappy_mean, "{dict_mean} vs {snappy_mean}");
+
+    // The other worker, after as many records of its own, takes the stored dictionary
+    // instead of training a second one.
+    put_range(&b, Provider::Tanma, 10_000..12_500).await;
+    let mut n = 12_500;
+    let before = pg_body_forms(&client).await.0;
+    while pg_body_forms(&client).await.0 == before {
+        assert!(start.elapsed() < Duration::from_secs(90), "the second worker never used the dictionary");
+        put_range(&b, Provider::Tanma, n..n + 10).await;
+        n += 10;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(pg_dictionaries(&client).await.len(), 1, "one dictionary for the provider, shared");
+
+    // Every record reads back as written, from either worker and from a reopened store.
+    let reopened = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
+    for s in [&a, &b, &reopened] {
+        for (provider, n) in [(Provider::Tanma, 0), (Provider::Tanma, 2_990), (Provider::Wecom, 100_100)] {
+            let want = rec("src", provider, n, i64::from(n) * 60);
+            let mut got = s.call(&want.id).await.unwrap().unwrap();
+            got.synced_at = None;
+            assert_eq!(got, want);
+        }
+        let all: Vec<_> = futures::StreamExt::collect(s.export(CallFilter::default())).await;
+        assert!(all.iter().all(Result::is_ok));
+        assert_eq!(all.len() as u64, s.count(&CallFilter::default()).await.unwrap());
+    }
+}
+
+/// What another worker does: train a dictionary this process has never seen (salted),
+/// store it, and rewrite `id`'s body with it.
+async fn rewrite_with_a_dictionary_of_another_worker(
+    client: &tokio_postgres::Client,
+    json: &[u8],
+    id: &str,
+    salt: &str,
+) {
+    let text = std::str::from_utf8(json).unwrap();
+    let (mut data, mut sizes) = (Vec::new(), Vec::new());
+    for i in 0..800 {
+        let sample = format!("{salt}{text}").replace("c000001", &format!("c{i:06}"));
+        sizes.push(sample.len());
+        data.extend_from_slice(sample.as_bytes());
+    }
+    let bytes = zstd::dict::from_continuous(&data, &sizes, 4096).unwrap();
+    let dict = twox_hash::XxHash3_64::oneshot(&bytes);
+    let mut c = zstd::bulk::Compressor::with_dictionary(1, &bytes).unwrap();
+    c.set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false)).unwrap();
+    let mut body = vec![b'E'];
+    body.extend_from_slice(&dict.to_le_bytes());
+    body.extend(c.compress(json).unwrap());
+    client.execute("UPDATE calls SET record = $1 WHERE id = $2", &[&body, &id]).await.unwrap();
+    client
+        .execute(
+            "INSERT INTO body_dicts (id, provider, dict, samples, created_at) VALUES ($1, 'tanma', $2, 800, 0)",
+            &[&(dict as i64), &bytes],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn pg_a_body_compressed_with_a_dictionary_trained_since_is_read_and_rewritten() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url);
+    let s = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
+    let client = schema.client().await;
+    let mut r = rec("src", Provider::Tanma, 1, 60);
+    s.commit(Batch { source: "src".into(), records: vec![r.clone()], state: None }).await.unwrap();
+    let json = serde_json::to_vec(&r).unwrap();
+
+    // A read meets it: the store loads the database's dictionaries and reads again.
+    rewrite_with_a_dictionary_of_another_worker(&client, &json, "src:c000001", "a").await;
+    let mut got = s.call("src:c000001").await.unwrap().unwrap();
+    got.synced_at = None;
+    assert_eq!(got, r);
+
+    // The writer meets it (a changed record, compared with the stored one for the
+    // archived paths to carry over): loaded inside the batch's transaction.
+    rewrite_with_a_dictionary_of_another_worker(&client, &json, "src:c000001", "b").await;
+    r.remark = Some("改过".into());
+    let stats = s.commit(Batch { source: "src".into(), records: vec![r.clone()], state: None }).await.unwrap();
+    assert_eq!(stats.updated, 1);
+    let mut got = s.call("src:c000001").await.unwrap().unwrap();
+    got.synced_at = None;
+    assert_eq!(got, r);
 }
 
 #[tokio::test]
@@ -381,7 +535,7 @@ async fn pg_a_schema_3_database_migrates_to_fewer_indexes_and_keeps_its_rows() {
 
     let s = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
     let mine = schema.client().await;
-    assert_eq!(migration_versions(&mine).await, [1, 2, 3, 4]);
+    assert_eq!(migration_versions(&mine).await, [1, 2, 3, 4, 5]);
     let indexes: Vec<String> = mine
         .query(
             "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'calls'

@@ -10,8 +10,10 @@ use crate::content::{self, Encoded};
 use crate::fleet::{
     Claim, ClaimRecord, PlanFn, RunTicket, RunView, WindowClaim, WindowDone, WindowKind, WindowRow, WindowStatus,
 };
+use crate::packing::Codebook;
 use crate::{StoreError, SyncState, WriteStats};
 use huadan_model::{CallRecord, Instant};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::{Client, Transaction};
 
@@ -31,11 +33,11 @@ fn ttl_ms(ttl: Duration) -> i64 {
 }
 
 /// Serialise and hash records off the async threads.
-pub(crate) async fn encode(records: Vec<CallRecord>) -> Result<Vec<Encoded>, StoreError> {
+pub(crate) async fn encode(records: Vec<CallRecord>, book: Arc<Codebook>) -> Result<Vec<Encoded>, StoreError> {
     if records.is_empty() {
         return Ok(Vec::new());
     }
-    tokio::task::spawn_blocking(move || content::encode_all(records, &crate::packing::Codebook::new()))
+    tokio::task::spawn_blocking(move || content::encode_all(records, &book))
         .await
         .map_err(|e| StoreError::Db(format!("a database task stopped unexpectedly: {e}")))?
 }
@@ -318,8 +320,9 @@ pub(crate) async fn write_window_records(
     client: &mut Client,
     claim: &WindowClaim,
     records: Vec<CallRecord>,
+    book: Arc<Codebook>,
 ) -> Result<WriteStats, StoreError> {
-    let encoded = encode(records).await?;
+    let encoded = encode(records, book).await?;
     let tx = client.transaction().await.map_err(db)?;
     let now = fence(&tx, claim).await?;
     let stats = write::commit(&tx, &claim.source, &encoded, None, now).await?;
@@ -336,9 +339,10 @@ pub(crate) async fn finish_window(
     client: &mut Client,
     claim: &WindowClaim,
     done: WindowDone,
+    book: Arc<Codebook>,
 ) -> Result<WriteStats, StoreError> {
     let WindowDone { records, failed, outcome, update } = done;
-    let encoded = encode(records).await?;
+    let encoded = encode(records, book).await?;
     let source = claim.source.as_str();
     let tx = client.transaction().await.map_err(db)?;
     // The source's lock first (it serialises state merges), then the window's.

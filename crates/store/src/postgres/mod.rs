@@ -10,6 +10,7 @@
 //! unchanged rows skipped by hash). Reads retry once on a connection that turned out
 //! to be closed.
 
+mod dicts;
 mod filter;
 mod lease;
 mod migrate;
@@ -52,6 +53,10 @@ macro_rules! read {
             let pooled = $store.client().await?;
             let $c: &tokio_postgres::Client = &pooled;
             match $body.await {
+                // A body compressed with a dictionary another worker trained since.
+                Err(StoreError::UnknownDictionary { .. }) if attempt == 1 => {
+                    dicts::reload(&$store.inner.dicts, $c).await?;
+                }
                 Err(e) if attempt == 1 && pooled.is_closed() => {
                     tracing::warn!(error = %e, "PostgreSQL connection lost; retrying the read once");
                 }
@@ -73,6 +78,16 @@ struct Inner {
     url: String,
     /// Whether transcript search has a trigram index.
     trigram: bool,
+    /// The compression dictionaries bodies are written with.
+    dicts: Arc<crate::dicts::Dicts>,
+}
+
+/// Register the dictionaries stored `bodies` need (see [`dicts::ensure`]).
+pub(crate) async fn ensure_dicts<'a>(
+    c: &impl tokio_postgres::GenericClient,
+    bodies: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<(), StoreError> {
+    dicts::ensure(c, bodies).await
 }
 
 /// A driver error in plain words (the server's message, code and detail when it sent one).
@@ -156,8 +171,9 @@ impl PgStore {
             .map_err(|e| open_err(e.to_string()))?;
         let mut client = pool.get().await.map_err(|e| open_err(pool_message(&e)))?;
         let trigram = migrate::migrate(&mut client).await?;
+        let dicts = dicts::open(&**client, pool.clone()).await?;
         drop(client);
-        Ok(PgStore { inner: Arc::new(Inner { pool, url: redacted, trigram }) })
+        Ok(PgStore { inner: Arc::new(Inner { pool, url: redacted, trigram, dicts }) })
     }
 
     /// Whether transcript search is served by a `pg_trgm` index (else by a scan).
@@ -190,25 +206,14 @@ impl PgStore {
     }
 
     /// Write records read as stored from another store ([`crate::SqliteStore::stored_page`]),
-    /// as they are (same columns, hash and body: nothing is decoded or serialised again,
-    /// except that a body compressed with one of SQLite's dictionaries is re-compressed
-    /// with Snappy), in one transaction, counted as [`Store::commit`] counts them. For
-    /// `huadan copy`.
-    pub async fn commit_stored(&self, mut page: crate::StoredPage) -> Result<WriteStats, StoreError> {
-        let rows = std::mem::take(&mut page.rows);
-        page.rows = tokio::task::spawn_blocking(move || {
-            rows.into_iter()
-                .map(|mut r| {
-                    r.body = crate::packing::without_dict(&r.id, std::mem::take(&mut r.body))?;
-                    Ok(r)
-                })
-                .collect::<Result<Vec<_>, StoreError>>()
-        })
-        .await
-        .map_err(|e| StoreError::Db(format!("a database task stopped unexpectedly: {e}")))??;
+    /// as they are (same columns, hash and body: nothing is decoded or serialised again;
+    /// the dictionaries the bodies were compressed with are stored along, in the same
+    /// transaction), counted as [`Store::commit`] counts them. For `huadan copy`.
+    pub async fn commit_stored(&self, page: crate::StoredPage) -> Result<WriteStats, StoreError> {
         let now = jiff::Timestamp::now().as_millisecond();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
+        dicts::store_used(&*tx, page.rows.iter().map(|r| (r.provider, r.body.as_slice()))).await?;
         let stats = write::commit(&tx, "", &page.rows, None, now).await?;
         commit_tx(tx).await?;
         Ok(stats)
@@ -240,23 +245,29 @@ impl Store for PgStore {
         let now = jiff::Timestamp::now().as_millisecond();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
+        let book = self.inner.dicts.book();
+        let missing = crate::dicts::Dicts::missing(&book, &batch.records);
         // Records are serialised off the async threads, overlapping the server's work.
-        let stats = write::commit_records(&tx, &batch.source, batch.records, batch.state.as_ref(), now).await?;
+        let stats = write::commit_records(&tx, &batch.source, batch.records, batch.state.as_ref(), now, book).await?;
         commit_tx(tx).await?;
+        self.inner.dicts.written(&missing);
         Ok(stats)
     }
 
     async fn prepare(&self, batch: Batch) -> Result<Prepared, StoreError> {
         let Batch { source, records, state } = batch;
-        let rows =
-            tokio::task::spawn_blocking(move || write::encode_sorted(records)).await.map_err(write::stopped)??;
-        Ok(Prepared::encoded(KIND, source, state, rows, Vec::new()))
+        let book = self.inner.dicts.book();
+        let missing = crate::dicts::Dicts::missing(&book, &records);
+        let rows = tokio::task::spawn_blocking(move || write::encode_sorted(records, &book))
+            .await
+            .map_err(write::stopped)??;
+        Ok(Prepared::encoded(KIND, source, state, rows, missing))
     }
 
     async fn write(&self, prepared: Prepared) -> Result<WriteStats, StoreError> {
         let Prepared { source, state, rows } = prepared;
-        let rows = match rows {
-            Rows::Encoded { store: KIND, rows, .. } => rows,
+        let (rows, missing) = match rows {
+            Rows::Encoded { store: KIND, rows, missing } => (rows, missing),
             Rows::Encoded { store, .. } => return Err(prepared::wrong_store(store, "the PostgreSQL store")),
             Rows::Plain(records) => return self.commit(Batch { source, records, state }).await,
         };
@@ -265,6 +276,7 @@ impl Store for PgStore {
         let tx = client.transaction().await.map_err(db)?;
         let stats = write::commit(&tx, &source, &rows, state.as_ref(), now).await?;
         commit_tx(tx).await?;
+        self.inner.dicts.written(&missing);
         Ok(stats)
     }
 
@@ -377,13 +389,21 @@ impl Store for PgStore {
         claim: &WindowClaim,
         records: Vec<CallRecord>,
     ) -> Result<WriteStats, StoreError> {
+        let book = self.inner.dicts.book();
+        let missing = crate::dicts::Dicts::missing(&book, &records);
         let mut client = self.client().await?;
-        lease::write_window_records(&mut client, claim, records).await
+        let stats = lease::write_window_records(&mut client, claim, records, book).await?;
+        self.inner.dicts.written(&missing);
+        Ok(stats)
     }
 
     async fn finish_window(&self, claim: &WindowClaim, done: WindowDone) -> Result<WriteStats, StoreError> {
+        let book = self.inner.dicts.book();
+        let missing = crate::dicts::Dicts::missing(&book, &done.records);
         let mut client = self.client().await?;
-        lease::finish_window(&mut client, claim, done).await
+        let stats = lease::finish_window(&mut client, claim, done, book).await?;
+        self.inner.dicts.written(&missing);
+        Ok(stats)
     }
 
     async fn reserve_slots(

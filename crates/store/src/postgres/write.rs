@@ -26,6 +26,7 @@ use crate::{StoreError, SyncState, WriteStats};
 use futures::SinkExt;
 use huadan_model::CallRecord;
 use std::collections::HashMap;
+use std::sync::Arc;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Row, Statement, Transaction};
 
@@ -199,13 +200,13 @@ pub(crate) async fn commit_records(
     mut records: Vec<CallRecord>,
     state: Option<&SyncState>,
     now_ms: i64,
+    book: Arc<Codebook>,
 ) -> Result<WriteStats, StoreError> {
     records.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
     let repeated = records.windows(2).any(|w| w[0].id == w[1].id);
     if repeated || records.len() <= CHUNK {
-        let encoded = tokio::task::spawn_blocking(move || content::encode_all(records, &Codebook::new()))
-            .await
-            .map_err(stopped)??;
+        let encoded =
+            tokio::task::spawn_blocking(move || content::encode_all(records, &book)).await.map_err(stopped)??;
         return commit(tx, source, &encoded, state, now_ms).await;
     }
     let (send, mut chunks) = tokio::sync::mpsc::channel::<Result<Vec<Encoded>, StoreError>>(2);
@@ -217,7 +218,7 @@ pub(crate) async fn commit_records(
             let chunk: Vec<CallRecord> = rest.by_ref().take(size).collect();
             size = CHUNK;
             // A closed channel: the writer failed and gave up; stop encoding.
-            if chunk.is_empty() || send.blocking_send(content::encode_all(chunk, &Codebook::new())).is_err() {
+            if chunk.is_empty() || send.blocking_send(content::encode_all(chunk, &book)).is_err() {
                 return;
             }
         }
@@ -237,11 +238,11 @@ pub(crate) async fn commit_records(
 }
 
 /// Encode a whole batch for [`commit`], sorted by id first (a stable sort: repeated ids
-/// keep their order), so that rows are locked in one global order. PostgreSQL bodies
-/// are Snappy-compressed (no dictionaries).
-pub(crate) fn encode_sorted(mut records: Vec<CallRecord>) -> Result<Vec<Encoded>, StoreError> {
+/// keep their order), so that rows are locked in one global order; bodies compressed
+/// with `book`'s dictionaries.
+pub(crate) fn encode_sorted(mut records: Vec<CallRecord>, book: &Codebook) -> Result<Vec<Encoded>, StoreError> {
     records.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
-    content::encode_all(records, &Codebook::new())
+    content::encode_all(records, book)
 }
 
 /// What a piece's stored row says about an incoming record.
@@ -311,6 +312,8 @@ async fn lookup(tx: &Transaction<'_>, rows: &[&Encoded]) -> Result<Vec<Stored>, 
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let hashes: Vec<&[u8]> = rows.iter().map(|r| &r.hash[..]).collect();
     let found = tx.query(LOOKUP, &[&ids, &hashes]).await.map_err(db)?;
+    // A stored body another worker compressed with a dictionary trained since.
+    super::dicts::ensure(tx, found.iter().filter_map(|row| row.get::<_, Option<&[u8]>>(1))).await?;
     let mut stored: HashMap<&str, Option<&[u8]>> = HashMap::with_capacity(found.len());
     for row in &found {
         stored.insert(row.get(0), row.get(1));

@@ -1,174 +1,55 @@
-//! The SQLite store's compression dictionaries (the format is in `crate::packing`).
-//!
-//! A provider's records are written with Snappy until the store has seen
-//! [`TRAIN_AFTER`] of them; then a background thread (`huadan-dict`, one at a time)
-//! samples that provider's newest [`SAMPLES`] stored bodies, trains a dictionary of up
-//! to [`DICT_SIZE`] bytes, commits it to `body_dicts`, and only then hands it to the
-//! writer: no body is ever written with a dictionary that is not durably stored first.
-//! Bodies already written stay as they are (both forms read back).
+//! The SQLite store's compression dictionaries: what `crate::dicts` leaves to the
+//! backend. Samples come from the store's newest bodies; a training runs on its own
+//! thread (`huadan-dict`) with its own connection and commits the dictionary to
+//! `body_dicts` before handing it over.
 //!
 //! Every dictionary of the database is registered when the store opens; one trained
 //! by another process later is loaded when a read meets a body that needs it.
 
 use crate::StoreError;
+use crate::dicts::{Dicts, Done, SAMPLES, Trainer, book_from, train_from};
 use crate::packing::{self, Codebook, Dict};
-use huadan_model::{CallRecord, Provider};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
-
-/// Records of a provider written without a dictionary before one is trained.
-pub(crate) const TRAIN_AFTER: u64 = 2_000;
-/// Stored bodies a dictionary is trained on (about 100 times the dictionary's size).
-pub(crate) const SAMPLES: usize = 1_000;
-/// Largest dictionary.
-pub(crate) const DICT_SIZE: usize = 32 * 1024;
-/// A failed training is tried again after this many times more records.
-const BACKOFF: u64 = 4;
 
 fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Db(e.to_string())
 }
 
-/// The store's dictionaries and their training.
-pub(crate) struct Dicts {
-    path: PathBuf,
-    book: RwLock<Arc<Codebook>>,
-    training: Mutex<Training>,
-}
-
-#[derive(Default)]
-struct Training {
-    /// Records written without a dictionary since the store opened, per provider.
-    without: HashMap<&'static str, u64>,
-    /// How many such records make a provider's next training start.
-    after: HashMap<&'static str, u64>,
-    /// A training thread is running.
-    busy: bool,
-}
-
-/// Register every dictionary in the database; the newest of each provider.
+/// Every dictionary in the database, registered; the newest of each provider.
 fn load_all(conn: &Connection) -> Result<Codebook, StoreError> {
     let mut st =
         conn.prepare_cached("SELECT id, provider, dict FROM body_dicts ORDER BY created_at, id").map_err(db)?;
-    let mut rows = st.query([]).map_err(db)?;
-    let mut book = Codebook::new();
-    while let Some(row) = rows.next().map_err(db)? {
-        let (id, provider, bytes): (i64, String, Vec<u8>) =
-            (row.get(0).map_err(db)?, row.get(1).map_err(db)?, row.get(2).map_err(db)?);
-        match packing::register(bytes) {
-            Some(d) if d.id as i64 == id => {
-                if let Some(p) = Provider::ALL.iter().find(|p| p.as_str() == provider) {
-                    book.insert(p.as_str(), d);
-                }
-            }
-            // Its bodies will not read back (and say so); new records do not use it.
-            _ => tracing::warn!(dictionary = format!("{id:016x}"), "a stored compression dictionary is damaged"),
-        }
-    }
-    Ok(book)
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(db)?;
+    Ok(book_from(rows.collect::<Result<Vec<_>, _>>().map_err(db)?))
 }
 
-impl Dicts {
-    /// The dictionaries of the database `conn` is open on (at `path`).
-    pub fn open(conn: &Connection, path: &Path) -> Result<Arc<Self>, StoreError> {
-        let book = load_all(conn)?;
-        Ok(Arc::new(Dicts {
-            path: path.to_path_buf(),
-            book: RwLock::new(Arc::new(book)),
-            training: Mutex::new(Training::default()),
-        }))
-    }
+/// The dictionaries of the database `conn` is open on (at `path`).
+pub(crate) fn open(conn: &Connection, path: &Path) -> Result<Arc<Dicts>, StoreError> {
+    Ok(Dicts::new(load_all(conn)?, SqliteTrainer { path: path.to_path_buf() }))
+}
 
-    /// What new records are compressed with.
-    pub fn book(&self) -> Arc<Codebook> {
-        self.book.read().unwrap_or_else(PoisonError::into_inner).clone()
-    }
+/// Load dictionaries another process added (a read met a body that needs one).
+pub(crate) fn reload(dicts: &Dicts, conn: &Connection) -> Result<(), StoreError> {
+    dicts.merge(load_all(conn)?);
+    Ok(())
+}
 
-    /// Load dictionaries another process added (a read met a body that needs one).
-    pub fn reload(&self, conn: &Connection) -> Result<(), StoreError> {
-        let loaded = load_all(conn)?;
-        let mut book = self.book.write().unwrap_or_else(PoisonError::into_inner);
-        let mut merged = (**book).clone();
-        for (provider, d) in loaded {
-            merged.entry(provider).or_insert(d);
-        }
-        *book = Arc::new(merged);
-        Ok(())
-    }
+/// Trains on a thread of its own, with a connection of its own to the database.
+struct SqliteTrainer {
+    path: PathBuf,
+}
 
-    /// Per provider, how many of `records` `book` has no dictionary for.
-    pub fn missing(book: &Codebook, records: &[CallRecord]) -> Vec<(&'static str, u64)> {
-        let mut out: Vec<(&'static str, u64)> = Vec::new();
-        for r in records {
-            let p = r.provider.as_str();
-            if book.contains_key(p) {
-                continue;
-            }
-            match out.iter_mut().find(|(q, _)| *q == p) {
-                Some((_, n)) => *n += 1,
-                None => out.push((p, 1)),
-            }
-        }
-        out
-    }
-
-    /// Note records committed without a dictionary; start a training when a provider
-    /// has had enough of them and none is running.
-    pub fn written(self: &Arc<Self>, missing: &[(&'static str, u64)]) {
-        if missing.is_empty() {
-            return;
-        }
-        let provider = {
-            let mut t = self.training.lock().unwrap_or_else(PoisonError::into_inner);
-            for (p, n) in missing {
-                *t.without.entry(p).or_default() += n;
-            }
-            if t.busy {
-                return;
-            }
-            let book = self.book();
-            // The provider with the most records waiting first (ties by name).
-            let due = t
-                .without
-                .iter()
-                .filter(|(p, n)| !book.contains_key(**p) && **n >= t.after.get(**p).copied().unwrap_or(TRAIN_AFTER))
-                .max_by_key(|(p, n)| (**n, **p));
-            let Some((p, _)) = due else { return };
-            let p = *p;
-            t.busy = true;
-            p
-        };
-        let me = self.clone();
-        let started = std::thread::Builder::new().name("huadan-dict".into()).spawn(move || me.train(provider));
-        if let Err(e) = started {
-            tracing::warn!(error = %e, "cannot start the dictionary thread; records stay compressed with Snappy");
-            self.training.lock().unwrap_or_else(PoisonError::into_inner).busy = false;
-        }
-    }
-
-    /// The training thread's work: sample, train, store, publish.
-    fn train(&self, provider: &'static str) {
-        let result = train_and_store(&self.path, provider);
-        let mut t = self.training.lock().unwrap_or_else(PoisonError::into_inner);
-        t.busy = false;
-        match result {
-            Ok(dict) => {
-                let mut book = self.book.write().unwrap_or_else(PoisonError::into_inner);
-                let mut next = (**book).clone();
-                next.insert(provider, dict);
-                *book = Arc::new(next);
-                tracing::debug!(provider, ?dict, "trained a compression dictionary");
-            }
-            Err(e) => {
-                let after = t.after.entry(provider).or_insert(TRAIN_AFTER);
-                *after = after.saturating_mul(BACKOFF);
-                tracing::info!(provider, error = %e, retry_after = *after, "no compression dictionary yet");
-            }
-        }
-        t.without.insert(provider, 0);
+impl Trainer for SqliteTrainer {
+    fn start(&self, provider: &'static str, done: Done) -> Result<(), String> {
+        let path = self.path.clone();
+        std::thread::Builder::new()
+            .name("huadan-dict".into())
+            .spawn(move || done(train_and_store(&path, provider)))
+            .map(drop)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -177,12 +58,8 @@ fn train_and_store(path: &Path, provider: &'static str) -> Result<&'static Dict,
     let conn = Connection::open(path).map_err(|e| e.to_string())?;
     conn.busy_timeout(Duration::from_secs(30)).map_err(|e| e.to_string())?;
     let (data, sizes) = sample(&conn, provider).map_err(|e| e.to_string())?;
-    if sizes.len() < SAMPLES / 4 {
-        return Err(format!("only {} records to learn from", sizes.len()));
-    }
-    let bytes = packing::train(&data, &sizes, DICT_SIZE)?;
+    let dict = train_from(&data, &sizes)?;
     drop(data);
-    let dict = packing::register(bytes).ok_or("zstd cannot load the dictionary it trained")?;
     conn.execute(
         "INSERT INTO body_dicts (id, provider, dict, samples, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (id) DO NOTHING",
@@ -238,8 +115,10 @@ pub(crate) fn ensure(conn: &Connection, body: &[u8]) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dicts::{BACKOFF, TRAIN_AFTER};
     use crate::{Batch, SqliteStore, Store};
     use huadan_model::CallRecord;
+    use huadan_model::Provider;
 
     /// What another process does: train a dictionary (salted, so each call gives a new
     /// one this process has never registered), store it, and rewrite `id`'s body with it.
@@ -329,7 +208,7 @@ mod tests {
     #[test]
     fn a_training_starts_at_the_threshold_one_at_a_time() {
         let (_dir, path, conn) = migrated();
-        let dicts = Dicts::open(&conn, &path).unwrap();
+        let dicts = open(&conn, &path).unwrap();
         let busy = || dicts.training.lock().unwrap().busy;
         // The test holds the database (not in WAL mode here): the training thread waits
         // at its first read until the checks below are done, however fast it would be.

@@ -67,7 +67,7 @@ struct Inner {
     writer: Mutex<Writer>,
     readers: ReadPool,
     checkpointer: checkpoint::Checkpointer,
-    dicts: Arc<dicts::Dicts>,
+    dicts: Arc<crate::dicts::Dicts>,
 }
 
 /// The writer connection and what it knows of the id index.
@@ -159,7 +159,7 @@ impl SqliteStore {
         converted?;
         migrate::migrate(&mut writer)?;
         ids::create(&writer)?;
-        let dicts = dicts::Dicts::open(&writer, &path)?;
+        let dicts = dicts::open(&writer, &path)?;
         {
             let tx =
                 writer.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| open_err(&path, e))?;
@@ -239,7 +239,7 @@ impl SqliteStore {
             let conn = inner.readers.get();
             match f(&conn) {
                 Err(StoreError::UnknownDictionary { .. }) => {
-                    inner.dicts.reload(&conn)?;
+                    dicts::reload(&inner.dicts, &conn)?;
                     f(&conn)
                 }
                 done => done,
@@ -256,7 +256,7 @@ impl Inner {
     fn encode(&self, batch: Batch) -> Result<Prepared, StoreError> {
         let Batch { source, records, state } = batch;
         let book = self.dicts.book();
-        let missing = dicts::Dicts::missing(&book, &records);
+        let missing = crate::dicts::Dicts::missing(&book, &records);
         let rows = content::encode_all(records, &book)?;
         Ok(Prepared::encoded(KIND, source, state, rows, missing))
     }
@@ -324,7 +324,7 @@ impl Store for SqliteStore {
             }
             let Batch { source, records, state } = batch;
             let book = inner.dicts.book();
-            let missing = dicts::Dicts::missing(&book, &records);
+            let missing = crate::dicts::Dicts::missing(&book, &records);
             // A pipeline: two threads serialise, hash and compress alternate chunks of
             // records while this one writes the chunks already done, in order, in the
             // same transaction (encoding costs about what writing does).
