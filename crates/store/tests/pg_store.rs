@@ -40,7 +40,7 @@ async fn pg_migrations_are_recorded_and_a_newer_schema_is_refused() {
     let s = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
     assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 1);
     let c = schema.client().await;
-    assert_eq!(migration_versions(&c).await, [1, 2, 3, 4, 5]);
+    assert_eq!(migration_versions(&c).await, [1, 2, 3, 4, 5, 6]);
     c.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)", &[]).await.unwrap();
     let err = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.err().unwrap();
     assert!(err.to_string().contains("newer huadan"), "{err}");
@@ -60,7 +60,7 @@ async fn pg_opening_one_database_from_many_processes_at_once_migrates_once() {
         o.await.unwrap().unwrap();
     }
     let n: i64 = schema.client().await.query_one("SELECT count(*) FROM schema_migrations", &[]).await.unwrap().get(0);
-    assert_eq!(n, 5, "each migration recorded once");
+    assert_eq!(n, 6, "each migration recorded once");
 }
 
 #[tokio::test]
@@ -535,7 +535,7 @@ async fn pg_a_schema_3_database_migrates_to_fewer_indexes_and_keeps_its_rows() {
 
     let s = PgStore::open_in_schema(&schema.store_url(), &schema.name).await.unwrap();
     let mine = schema.client().await;
-    assert_eq!(migration_versions(&mine).await, [1, 2, 3, 4, 5]);
+    assert_eq!(migration_versions(&mine).await, [1, 2, 3, 4, 5, 6]);
     let indexes: Vec<String> = mine
         .query(
             "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'calls'
@@ -551,6 +551,18 @@ async fn pg_a_schema_3_database_migrates_to_fewer_indexes_and_keeps_its_rows() {
         indexes,
         ["calls_agents", "calls_pkey", "calls_range_cover", "calls_source_started", "calls_transcript_trgm"]
     );
+    for index in ["calls_agents", "calls_transcript_trgm"] {
+        let options: Vec<String> = mine
+            .query_one(
+                "SELECT coalesce(reloptions, '{}')::text[] FROM pg_class
+                 WHERE relname = $1 AND relnamespace = current_schema()::regnamespace",
+                &[&index],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(options, ["gin_pending_list_limit=16384"], "{index}");
+    }
     assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 50);
     let agent = records[7].agent_id().unwrap().to_string();
     let by_agent = s.count(&CallFilter { agent: Some(agent.clone()), ..CallFilter::default() }).await.unwrap();

@@ -13,10 +13,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
     (3, "trigram_pending_list", include_str!("../../migrations/postgres/0003_trigram_pending_list.sql")),
     (4, "cheaper_writes", include_str!("../../migrations/postgres/0004_cheaper_writes.sql")),
     (5, "body_dicts", include_str!("../../migrations/postgres/0005_body_dicts.sql")),
+    (6, "agents_pending_list", include_str!("../../migrations/postgres/0006_agents_pending_list.sql")),
 ];
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST: u32 = 5;
+pub(crate) const LATEST: u32 = 6;
 
 /// Advisory lock key held while migrating (any constant shared by every huadan).
 pub(crate) const LOCK_KEY: i64 = 0x6875_6164_616e_0001;
