@@ -74,14 +74,27 @@ pub(crate) fn book_from(rows: impl IntoIterator<Item = (i64, String, Vec<u8>)>) 
     book
 }
 
-/// Train a dictionary from sample JSON bodies (end to end in `data`, each one's length
-/// in `sizes`) and register it; an error when there are too few samples.
-pub(crate) fn train_from(data: &[u8], sizes: &[usize]) -> Result<&'static Dict, String> {
+/// Train a dictionary from sample stored bodies `(id, body)` and register it: the
+/// dictionary and how many samples it learnt from. A body this process cannot read is
+/// left out; too few samples is an error.
+pub(crate) fn train_from<'a>(
+    bodies: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+) -> Result<(&'static Dict, usize), String> {
+    let (mut data, mut sizes) = (Vec::new(), Vec::new());
+    for (id, body) in bodies {
+        let start = data.len();
+        if packing::unpack_into(id, body, &mut data).is_ok() {
+            sizes.push(data.len() - start);
+        } else {
+            data.truncate(start);
+        }
+    }
     if sizes.len() < SAMPLES / 4 {
         return Err(format!("only {} records to learn from", sizes.len()));
     }
-    let bytes = packing::train(data, sizes, DICT_SIZE)?;
-    packing::register(bytes).ok_or_else(|| "zstd cannot load the dictionary it trained".to_string())
+    let bytes = packing::train(&data, &sizes, DICT_SIZE)?;
+    let dict = packing::register(bytes).ok_or_else(|| "zstd cannot load the dictionary it trained".to_string())?;
+    Ok((dict, sizes.len()))
 }
 
 impl Dicts {

@@ -133,21 +133,10 @@ async fn train_and_store(pool: &Pool, provider: &'static str) -> Result<&'static
         )
         .await
         .map_err(text)?;
-    let (dict, samples) = tokio::task::spawn_blocking(move || {
-        let (mut data, mut sizes) = (Vec::new(), Vec::new());
-        for row in &rows {
-            let start = data.len();
-            // A body this process cannot read is left out of the sample.
-            if packing::unpack_into(row.get(0), row.get(1), &mut data).is_ok() {
-                sizes.push(data.len() - start);
-            } else {
-                data.truncate(start);
-            }
-        }
-        train_from(&data, &sizes).map(|d| (d, sizes.len()))
-    })
-    .await
-    .map_err(|e| e.to_string())??;
+    let (dict, samples) =
+        tokio::task::spawn_blocking(move || train_from(rows.iter().map(|row| (row.get(0), row.get(1)))))
+            .await
+            .map_err(|e| e.to_string())??;
     client
         .execute(
             "INSERT INTO body_dicts (id, provider, dict, samples, created_at) VALUES ($1, $2, $3, $4, $5)

@@ -57,40 +57,28 @@ impl Trainer for SqliteTrainer {
 fn train_and_store(path: &Path, provider: &'static str) -> Result<&'static Dict, String> {
     let conn = Connection::open(path).map_err(|e| e.to_string())?;
     conn.busy_timeout(Duration::from_secs(30)).map_err(|e| e.to_string())?;
-    let (data, sizes) = sample(&conn, provider).map_err(|e| e.to_string())?;
-    let dict = train_from(&data, &sizes)?;
-    drop(data);
+    let samples = sample(&conn, provider).map_err(|e| e.to_string())?;
+    let (dict, learnt) = train_from(samples.iter().map(|(id, body)| (id.as_str(), body.as_slice())))?;
+    drop(samples);
     conn.execute(
         "INSERT INTO body_dicts (id, provider, dict, samples, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (id) DO NOTHING",
-        params![dict.id as i64, provider, dict.bytes, sizes.len() as i64, jiff::Timestamp::now().as_millisecond()],
+        params![dict.id as i64, provider, dict.bytes, learnt as i64, jiff::Timestamp::now().as_millisecond()],
     )
     .map_err(|e| e.to_string())?;
     Ok(dict)
 }
 
-/// The JSON of `provider`'s newest stored bodies, end to end, and each one's length.
-fn sample(conn: &Connection, provider: &str) -> Result<(Vec<u8>, Vec<usize>), StoreError> {
+/// `provider`'s newest stored bodies, with their ids.
+fn sample(conn: &Connection, provider: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
     let mut st = conn
         .prepare(
             "SELECT c.id, b.record FROM calls c JOIN call_bodies b ON b.seq = c.seq
              WHERE c.provider = ?1 ORDER BY c.seq DESC LIMIT ?2",
         )
         .map_err(db)?;
-    let mut rows = st.query(params![provider, SAMPLES as i64]).map_err(db)?;
-    let (mut data, mut sizes) = (Vec::new(), Vec::new());
-    while let Some(row) = rows.next().map_err(db)? {
-        let id: String = row.get(0).map_err(db)?;
-        let body: Vec<u8> = row.get(1).map_err(db)?;
-        let start = data.len();
-        // A body this process cannot read is left out of the sample.
-        if packing::unpack_into(&id, &body, &mut data).is_ok() {
-            sizes.push(data.len() - start);
-        } else {
-            data.truncate(start);
-        }
-    }
-    Ok((data, sizes))
+    let rows = st.query_map(params![provider, SAMPLES as i64], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(db)
 }
 
 /// Register the dictionary a stored body needs, if it is in the database (a body
