@@ -67,7 +67,7 @@ pub(crate) async fn carry_over_pg(
         .await
         .map_err(crate::postgres::db)?;
     // A stored body another worker compressed with a dictionary trained since.
-    crate::postgres::ensure_dicts(tx, rows.iter().filter_map(|row| row.get::<_, Option<&[u8]>>(1))).await?;
+    crate::postgres::dicts::ensure(tx, rows.iter().filter_map(|row| row.get::<_, Option<&[u8]>>(1))).await?;
     let mut changed: std::collections::HashMap<String, Vec<u8>> = std::collections::HashMap::new();
     for row in rows {
         if let Some(body) = row.get::<_, Option<Vec<u8>>>(1) {

@@ -123,20 +123,12 @@ impl Dicts {
         *book = Arc::new(merged);
     }
 
-    /// Per provider, how many of `records` `book` has no dictionary for.
-    pub fn missing(book: &Codebook, records: &[CallRecord]) -> Vec<(&'static str, u64)> {
-        let mut out: Vec<(&'static str, u64)> = Vec::new();
-        for r in records {
-            let p = r.provider.as_str();
-            if book.contains_key(p) {
-                continue;
-            }
-            match out.iter_mut().find(|(q, _)| *q == p) {
-                Some((_, n)) => *n += 1,
-                None => out.push((p, 1)),
-            }
-        }
-        out
+    /// What a batch of `records` is compressed with, and per provider how many of them
+    /// it has no dictionary for (to hand to [`Dicts::written`] once they are committed).
+    pub fn for_batch(&self, records: &[CallRecord]) -> (Arc<Codebook>, Vec<(&'static str, u64)>) {
+        let book = self.book();
+        let missing = missing(&book, records);
+        (book, missing)
     }
 
     /// Note records committed without a dictionary; start a training when a provider
@@ -192,4 +184,20 @@ impl Dicts {
         }
         t.without.insert(provider, 0);
     }
+}
+
+/// Per provider, how many of `records` `book` has no dictionary for.
+fn missing(book: &Codebook, records: &[CallRecord]) -> Vec<(&'static str, u64)> {
+    let mut out: Vec<(&'static str, u64)> = Vec::new();
+    for r in records {
+        let p = r.provider.as_str();
+        if book.contains_key(p) {
+            continue;
+        }
+        match out.iter_mut().find(|(q, _)| *q == p) {
+            Some((_, n)) => *n += 1,
+            None => out.push((p, 1)),
+        }
+    }
+    out
 }

@@ -325,7 +325,7 @@ async fn a_version_2_database_is_upgraded_and_reads_still_use_indexes() {
         conn.execute_batch(include_str!("../migrations/sqlite/0001_init.sql")).unwrap();
         conn.execute_batch(include_str!("../migrations/sqlite/0002_overview_index.sql")).unwrap();
     }
-    let s: huadan_store::DynStore = std::sync::Arc::new(SqliteStore::open(&path).await.unwrap());
+    let s = sqlite_at(&path).await;
     put(&s, "src", (1..=300).map(|n| rec("src", Provider::Wecom, n, i64::from(n) * 60)).collect()).await;
     let conn = rusqlite::Connection::open(&path).unwrap();
     let indexes: Vec<String> = conn
@@ -382,7 +382,7 @@ async fn a_version_3_database_with_records_is_upgraded_and_its_ids_stay_unique()
     let (old, path) = (dir.path().join("source.db"), dir.path().join("v3.db"));
     let recs: Vec<_> = (1..=300).map(|n| rec("src", Provider::Wecom, n, i64::from(n) * 60)).collect();
     {
-        let s: huadan_store::DynStore = std::sync::Arc::new(SqliteStore::open(&old).await.unwrap());
+        let s = sqlite_at(&old).await;
         put(&s, "src", recs.clone()).await;
     }
     {
@@ -407,7 +407,7 @@ async fn a_version_3_database_with_records_is_upgraded_and_its_ids_stay_unique()
         )
         .unwrap();
     }
-    let s: huadan_store::DynStore = std::sync::Arc::new(SqliteStore::open(&path).await.unwrap());
+    let s = sqlite_at(&path).await;
     assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 300);
     let got = s.call("src:c000123").await.unwrap().unwrap();
     assert_eq!((got.id.as_str(), got.started_at), (recs[122].id.as_str(), recs[122].started_at));
@@ -425,16 +425,21 @@ async fn a_lost_id_index_is_rebuilt_and_no_record_is_doubled() {
     let path = dir.path().join("ids.db");
     let recs: Vec<_> = (1..=500).map(|n| rec("src", Provider::Tanma, n, i64::from(n) * 60)).collect();
     {
-        let s: huadan_store::DynStore = std::sync::Arc::new(SqliteStore::open(&path).await.unwrap());
+        let s = sqlite_at(&path).await;
         put(&s, "src", recs[..400].to_vec()).await;
     }
     assert!(SqliteStore::files(&path).iter().any(|f| f.ends_with("ids.db-ids") && f.exists()));
     remove_id_index(&path);
-    let s: huadan_store::DynStore = std::sync::Arc::new(SqliteStore::open(&path).await.unwrap());
+    let s = sqlite_at(&path).await;
     assert!(s.call("src:c000399").await.unwrap().is_some());
     let w = put(&s, "src", recs.clone()).await;
     assert_eq!((w.inserted, w.updated, w.unchanged), (100, 0, 400));
     assert_eq!(s.count(&CallFilter::default()).await.unwrap(), 500);
+}
+
+/// The SQLite store at `path`, as the shared helpers take it.
+async fn sqlite_at(path: &std::path::Path) -> huadan_store::DynStore {
+    std::sync::Arc::new(SqliteStore::open(path).await.unwrap())
 }
 
 /// The id index file of the store at `path`.
@@ -453,7 +458,7 @@ async fn an_id_index_with_small_pages_is_converted_when_nobody_else_has_it_open(
     let path = dir.path().join("pages.db");
     let recs: Vec<_> = (1..=300).map(|n| rec("src", Provider::Tanma, n, i64::from(n) * 60)).collect();
     {
-        let s: huadan_store::DynStore = std::sync::Arc::new(SqliteStore::open(&path).await.unwrap());
+        let s = sqlite_at(&path).await;
         put(&s, "src", recs[..200].to_vec()).await;
     }
     assert_eq!(id_index_page_size(&path), 16384, "new index files get the large pages");
@@ -472,14 +477,14 @@ async fn an_id_index_with_small_pages_is_converted_when_nobody_else_has_it_open(
     {
         let other = rusqlite::Connection::open(&ix).unwrap();
         let _: i64 = other.query_row("SELECT count(*) FROM call_ids", [], |r| r.get(0)).unwrap();
-        let s: huadan_store::DynStore = std::sync::Arc::new(SqliteStore::open(&path).await.unwrap());
+        let s = sqlite_at(&path).await;
         let w = put(&s, "src", recs[..250].to_vec()).await;
         assert_eq!((w.inserted, w.updated, w.unchanged), (50, 0, 200));
         drop(s);
         assert_eq!(id_index_page_size(&path), 1024);
     }
     // Alone: converted, in WAL mode again, and every stored id is still found.
-    let s: huadan_store::DynStore = std::sync::Arc::new(SqliteStore::open(&path).await.unwrap());
+    let s = sqlite_at(&path).await;
     assert_eq!(id_index_page_size(&path), 16384);
     let mode: String =
         rusqlite::Connection::open(&ix).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();

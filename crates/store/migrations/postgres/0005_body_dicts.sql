@@ -10,4 +10,3 @@ CREATE TABLE body_dicts (
     samples    INTEGER NOT NULL,          -- records it was trained on (0: copied from another store)
     created_at BIGINT NOT NULL            -- Unix milliseconds, UTC
 );
-CREATE INDEX body_dicts_provider ON body_dicts (provider, created_at);

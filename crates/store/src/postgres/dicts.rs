@@ -1,11 +1,11 @@
 //! The PostgreSQL store's compression dictionaries: what `crate::dicts` leaves to the
 //! backend.
 //!
-//! PostgreSQL's cost of a new row grows with its size (the heap tuple, its WAL record,
-//! the `COPY` stream), and a body compressed with a dictionary trained on the
-//! database's own records is about a seventh of the Snappy body (213 against 1,533
-//! bytes on the benchmark's records). So the store trains and keeps dictionaries as the
-//! SQLite store does, in `body_dicts`. A training runs as a task of the runtime the
+//! A body compressed with a dictionary trained on the database's own records is about a
+//! fifth of the Snappy body (pg_bench: 315 against 1,609 bytes), so the table, its WAL
+//! and every read and re-sent batch move that much less (pg_bench, session 8: server
+//! CPU per inserted row 35.1 / 30.1 → 29.9 / 28.4 µs, re-sends +22 %). So the store
+//! trains and keeps dictionaries as the SQLite store does, in `body_dicts`. A training runs as a task of the runtime the
 //! store was opened on: it first takes a dictionary another worker sharing the
 //! database already trained for the provider, if there is one; otherwise it samples
 //! the provider's newest stored bodies, trains on a blocking thread and commits the
@@ -20,6 +20,7 @@ use crate::StoreError;
 use crate::dicts::{Dicts, Done, SAMPLES, Trainer, book_from, train_from};
 use crate::packing::{self, Codebook, Dict};
 use deadpool_postgres::Pool;
+use std::collections::HashSet;
 use std::sync::Arc;
 use tokio_postgres::GenericClient;
 
@@ -67,25 +68,28 @@ pub(crate) async fn ensure<'a>(
     Ok(())
 }
 
-/// Store the dictionaries `bodies` were compressed with (all registered in this
-/// process: read from another store) so that they read back here; `provider` names
-/// each body's provider. For `huadan copy`, inside the transaction of the bodies.
+/// Store the dictionaries `bodies` (`(record id, provider, body)`) were compressed
+/// with, except those in `known`, so that they read back here (all are registered in
+/// this process: read from another store). For `huadan copy`, inside the transaction
+/// of the bodies; returns the ids stored, for the caller to add to `known` once that
+/// transaction has committed.
 pub(crate) async fn store_used<'a>(
     c: &impl GenericClient,
-    bodies: impl IntoIterator<Item = (&'a str, &'a [u8])>,
-) -> Result<(), StoreError> {
+    bodies: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8])>,
+    known: &HashSet<u64>,
+) -> Result<Vec<u64>, StoreError> {
     let mut used: Vec<(&'static Dict, &str)> = Vec::new();
-    for (provider, body) in bodies {
+    for (record, provider, body) in bodies {
         let Some(id) = packing::needs_dict(body) else { continue };
-        if used.iter().any(|(d, _)| d.id == id) {
+        if known.contains(&id) || used.iter().any(|(d, _)| d.id == id) {
             continue;
         }
         // `check_known` on the reading side made sure it is registered.
-        let dict = packing::lookup(id).ok_or(StoreError::UnknownDictionary { id: String::new(), dict: id })?;
+        let dict = packing::lookup(id).ok_or_else(|| StoreError::UnknownDictionary { id: record.into(), dict: id })?;
         used.push((dict, provider));
     }
     let now = jiff::Timestamp::now().as_millisecond();
-    for (dict, provider) in used {
+    for &(dict, provider) in &used {
         c.execute(
             "INSERT INTO body_dicts (id, provider, dict, samples, created_at) VALUES ($1, $2, $3, 0, $4)
              ON CONFLICT (id) DO NOTHING",
@@ -94,7 +98,7 @@ pub(crate) async fn store_used<'a>(
         .await
         .map_err(db)?;
     }
-    Ok(())
+    Ok(used.into_iter().map(|(d, _)| d.id).collect())
 }
 
 /// Trains as a task of the runtime the store was opened on, with a pooled connection.

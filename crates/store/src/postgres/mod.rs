@@ -10,7 +10,7 @@
 //! unchanged rows skipped by hash). Reads retry once on a connection that turned out
 //! to be closed.
 
-mod dicts;
+pub(crate) mod dicts;
 mod filter;
 mod lease;
 mod migrate;
@@ -80,14 +80,9 @@ struct Inner {
     trigram: bool,
     /// The compression dictionaries bodies are written with.
     dicts: Arc<crate::dicts::Dicts>,
-}
-
-/// Register the dictionaries stored `bodies` need (see [`dicts::ensure`]).
-pub(crate) async fn ensure_dicts<'a>(
-    c: &impl tokio_postgres::GenericClient,
-    bodies: impl IntoIterator<Item = &'a [u8]>,
-) -> Result<(), StoreError> {
-    dicts::ensure(c, bodies).await
+    /// Ids of dictionaries `commit_stored` has committed to `body_dicts` (not stored
+    /// again with every page of a copy).
+    copied_dicts: std::sync::Mutex<std::collections::HashSet<u64>>,
 }
 
 /// A driver error in plain words (the server's message, code and detail when it sent one).
@@ -173,7 +168,7 @@ impl PgStore {
         let trigram = migrate::migrate(&mut client).await?;
         let dicts = dicts::open(&**client, pool.clone()).await?;
         drop(client);
-        Ok(PgStore { inner: Arc::new(Inner { pool, url: redacted, trigram, dicts }) })
+        Ok(PgStore { inner: Arc::new(Inner { pool, url: redacted, trigram, dicts, copied_dicts: Default::default() }) })
     }
 
     /// Whether transcript search is served by a `pg_trgm` index (else by a scan).
@@ -213,9 +208,12 @@ impl PgStore {
         let now = jiff::Timestamp::now().as_millisecond();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
-        dicts::store_used(&*tx, page.rows.iter().map(|r| (r.provider, r.body.as_slice()))).await?;
+        let known = self.inner.copied_dicts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let bodies = page.rows.iter().map(|r| (r.id.as_str(), r.provider, r.body.as_slice()));
+        let stored = dicts::store_used(&*tx, bodies, &known).await?;
         let stats = write::commit(&tx, "", &page.rows, None, now).await?;
         commit_tx(tx).await?;
+        self.inner.copied_dicts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(stored);
         Ok(stats)
     }
 
@@ -245,8 +243,7 @@ impl Store for PgStore {
         let now = jiff::Timestamp::now().as_millisecond();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
-        let book = self.inner.dicts.book();
-        let missing = crate::dicts::Dicts::missing(&book, &batch.records);
+        let (book, missing) = self.inner.dicts.for_batch(&batch.records);
         // Records are serialised off the async threads, overlapping the server's work.
         let stats = write::commit_records(&tx, &batch.source, batch.records, batch.state.as_ref(), now, book).await?;
         commit_tx(tx).await?;
@@ -256,8 +253,7 @@ impl Store for PgStore {
 
     async fn prepare(&self, batch: Batch) -> Result<Prepared, StoreError> {
         let Batch { source, records, state } = batch;
-        let book = self.inner.dicts.book();
-        let missing = crate::dicts::Dicts::missing(&book, &records);
+        let (book, missing) = self.inner.dicts.for_batch(&records);
         let rows = tokio::task::spawn_blocking(move || write::encode_sorted(records, &book))
             .await
             .map_err(write::stopped)??;
@@ -389,8 +385,7 @@ impl Store for PgStore {
         claim: &WindowClaim,
         records: Vec<CallRecord>,
     ) -> Result<WriteStats, StoreError> {
-        let book = self.inner.dicts.book();
-        let missing = crate::dicts::Dicts::missing(&book, &records);
+        let (book, missing) = self.inner.dicts.for_batch(&records);
         let mut client = self.client().await?;
         let stats = lease::write_window_records(&mut client, claim, records, book).await?;
         self.inner.dicts.written(&missing);
@@ -398,8 +393,7 @@ impl Store for PgStore {
     }
 
     async fn finish_window(&self, claim: &WindowClaim, done: WindowDone) -> Result<WriteStats, StoreError> {
-        let book = self.inner.dicts.book();
-        let missing = crate::dicts::Dicts::missing(&book, &done.records);
+        let (book, missing) = self.inner.dicts.for_batch(&done.records);
         let mut client = self.client().await?;
         let stats = lease::finish_window(&mut client, claim, done, book).await?;
         self.inner.dicts.written(&missing);

@@ -255,8 +255,7 @@ impl Inner {
     /// access): what [`Store::prepare`] hands out and a small `commit` writes at once.
     fn encode(&self, batch: Batch) -> Result<Prepared, StoreError> {
         let Batch { source, records, state } = batch;
-        let book = self.dicts.book();
-        let missing = crate::dicts::Dicts::missing(&book, &records);
+        let (book, missing) = self.dicts.for_batch(&records);
         let rows = content::encode_all(records, &book)?;
         Ok(Prepared::encoded(KIND, source, state, rows, missing))
     }
@@ -323,8 +322,7 @@ impl Store for SqliteStore {
                 return inner.write_encoded(inner.encode(batch)?);
             }
             let Batch { source, records, state } = batch;
-            let book = inner.dicts.book();
-            let missing = crate::dicts::Dicts::missing(&book, &records);
+            let (book, missing) = inner.dicts.for_batch(&records);
             // A pipeline: two threads serialise, hash and compress alternate chunks of
             // records while this one writes the chunks already done, in order, in the
             // same transaction (encoding costs about what writing does).
