@@ -3,8 +3,12 @@
 //!
 //! Builds realistic records (agents, legs, recordings, ~1.5 KB of raw vendor JSON,
 //! Chinese transcripts on a fifth of them) up front, then commits them in batches
-//! (default 200,000 records in batches of 1,000, each with a sync-state update, as the
-//! sync engine does) into a fresh schema, which is dropped afterwards. Prints the
+//! (default 200,000 records in batches of 1,000, batch k all of source k mod 5, each
+//! with its source's sync-state update, as the sync engine hands them over) into a
+//! fresh schema, which is dropped afterwards. MODE: `pipelined` (default: as `huadan
+//! sync` writes, batch N+1 prepared while the batches before it are written, as many
+//! at once as the store's write lanes, one source's in order), a number of lanes to
+//! use instead, or `sequential` (each commit awaited before the next batch). Prints the
 //! insert rate, the rate of re-sending unchanged records, and of sending changed ones,
 //! each also per CPU-second (this process + its PostgreSQL backends), the fair figure
 //! on a shared machine, and the server's CPU time per record. With `PG_BENCH_KEEP` set
@@ -51,7 +55,7 @@ async fn run(
     label: &str,
     url: &str,
     app: &str,
-    pipelined: bool,
+    lanes: usize,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let total: usize = batches.iter().map(Vec::len).sum();
     // The batches are built (cloned) before the clock starts: the figure is the store's.
@@ -59,20 +63,21 @@ async fn run(
         .iter()
         .enumerate()
         .map(|(i, b)| {
+            let source = b.first().map(|r| r.source.clone()).unwrap_or_default();
             let state = SyncState {
-                source: "tencent-ccc".into(),
+                source: source.clone(),
                 checkpoint: b.last().map(|r| r.started_at),
                 last_run_stats: Some(serde_json::json!({ "batch": i })),
                 ..SyncState::default()
             };
-            Batch { source: "tencent-ccc".into(), records: b.clone(), state: Some(state) }
+            Batch { source, records: b.clone(), state: Some(state) }
         })
         .collect();
     let (c0, s0) = cpu(url, app).await;
     let t = Instant::now();
     let mut stats = huadan_store::WriteStats::default();
-    if pipelined {
-        stats += write_ahead(store, prepared).await?;
+    if lanes > 0 {
+        stats += write_ahead(store, prepared, lanes).await?;
     } else {
         for batch in prepared {
             stats += store.commit(batch).await?;
@@ -102,16 +107,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let total: u64 = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(200_000);
     let batch: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(1000);
-    let pipelined = match args.get(3).map(String::as_str) {
-        None | Some("pipelined") => true,
-        Some("sequential") => false,
-        Some(other) => return Err(format!("unknown mode `{other}`: pipelined or sequential").into()),
+    // 0: sequential; else how many writes may be under way at once.
+    let lanes: Option<usize> = match args.get(3).map(String::as_str) {
+        None | Some("pipelined") => None,
+        Some("sequential") => Some(0),
+        Some(lanes) if lanes.parse::<usize>().is_ok_and(|n| n > 0) => Some(lanes.parse()?),
+        Some(other) => {
+            return Err(format!("unknown mode `{other}`: pipelined, sequential or a number of write lanes").into());
+        }
     };
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let t0: i64 = 1_727_712_000;
+    // Batch k is all of source k % 5, as a sync of five sources hands them over.
     let records: Vec<CallRecord> = (0..total)
         .map(|n| {
-            let (source, provider) = SOURCES[n as usize % SOURCES.len()];
+            let (source, provider) = SOURCES[(n as usize / batch.max(1)) % SOURCES.len()];
             record(&mut rng, n, source, provider, t0 + n as i64 * 7)
         })
         .collect();
@@ -125,9 +135,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = format!("huadan_{schema}");
     let sep = if url.contains('?') { '&' } else { '?' };
     let store = PgStore::open_in_schema(&format!("{url}{sep}application_name={app}"), &schema).await?;
+    let lanes = lanes.unwrap_or_else(|| store.write_lanes());
+    println!(
+        "writes under way at once: {}",
+        if lanes == 0 { "one, each awaited before the next is prepared".into() } else { lanes.to_string() }
+    );
     let outcome = async {
-        run(&store, &batches, "insert (new records)", &url, &app, pipelined).await?;
-        run(&store, &batches, "re-send (all unchanged)", &url, &app, pipelined).await?;
+        run(&store, &batches, "insert (new records)", &url, &app, lanes).await?;
+        run(&store, &batches, "re-send (all unchanged)", &url, &app, lanes).await?;
         let changed: Vec<Vec<CallRecord>> = batches
             .iter()
             .map(|b| {
@@ -140,7 +155,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .collect()
             })
             .collect();
-        run(&store, &changed, "update (all changed)", &url, &app, pipelined).await?;
+        run(&store, &changed, "update (all changed)", &url, &app, lanes).await?;
         let n = store.count(&CallFilter::default()).await?;
         println!("stored: {n}");
         Ok::<(), Box<dyn std::error::Error>>(())

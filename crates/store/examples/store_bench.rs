@@ -163,7 +163,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let c = cpu_seconds();
         if pipelined {
             // As `huadan sync` writes: batch N+1 is prepared while batch N is written.
-            written += write_ahead(&store, round).await?.inserted;
+            written += write_ahead(&store, round, store.write_lanes()).await?.inserted;
         } else {
             for batch in round {
                 written += store.commit(batch).await?.inserted;

@@ -128,6 +128,14 @@ pub trait Store: Send + Sync + 'static {
         self.commit(prepared.into_batch()?).await
     }
 
+    /// How many [`Store::write`]s this store can usefully run at once, each in its own
+    /// transaction. A caller may then write batches of *different* sources side by side;
+    /// one source's batches stay one after the other, in order (each may carry that
+    /// source's checkpoint). 1 (the default): one write at a time.
+    fn write_lanes(&self) -> usize {
+        1
+    }
+
     /// The sync state of one source, if it ever synced.
     async fn load_state(&self, source: &str) -> Result<Option<SyncState>, StoreError>;
 

@@ -253,29 +253,33 @@ impl Ledger {
 
 /// The writer task: runs until every sender is gone.
 ///
-/// One batch is written at a time, in the order the batches were made; the next batch
-/// is prepared (serialised and compressed, see [`huadan_store::Store::prepare`]) while
-/// the one before it is being written, and pages keep arriving meanwhile. While a write
-/// is under way, buffers are flushed only once they hold [`FLUSH_AT`] records: the
-/// rest wait for the write to end and go into the next batch together. (Letting the
-/// writer go on receiving while a prepared batch waits, two batches ahead, was tried:
+/// Batches are written in the order they were made, up to the store's
+/// [`write_lanes`](huadan_store::Store::write_lanes) at once (SQLite: one; PostgreSQL:
+/// two), never two of one source at once: a source's batches are committed one after
+/// the other, so its checkpoint never runs ahead of its records. The next batch is
+/// prepared (serialised and compressed, see [`huadan_store::Store::prepare`]) while the
+/// ones before it are being written, and pages keep arriving meanwhile. While every
+/// lane is busy, buffers are flushed only once they hold [`FLUSH_AT`] records: the rest
+/// wait for a write to end and go into the next batch together. (Letting the writer go
+/// on receiving while a prepared batch waits, two batches ahead, was tried on SQLite:
 /// more CPU per record, lower throughput.)
 pub(crate) async fn run(store: DynStore, mut rx: mpsc::Receiver<Msg>, sources: usize, hook: Option<CommitHook>) {
     let mut ledgers: Vec<Option<Box<Ledger>>> = (0..sources).map(|_| None).collect();
-    let mut out = Out { store, hook, in_flight: None };
+    let lanes = store.write_lanes().max(1);
+    let mut out = Out { store, hook, in_flight: Vec::with_capacity(lanes), lanes };
     loop {
-        let event = match out.in_flight.as_mut() {
-            Some(write) => tokio::select! {
-                result = &mut write.task => Event::Written(result),
+        let event = if out.in_flight.is_empty() {
+            Event::Msg(rx.recv().await)
+        } else {
+            tokio::select! {
+                (result, i, _) = next_written(&mut out.in_flight) => Event::Written(i, result),
                 msg = rx.recv() => Event::Msg(msg),
-            },
-            None => Event::Msg(rx.recv().await),
+            }
         };
         match event {
-            Event::Written(result) => {
-                if let Some(write) = out.in_flight.take() {
-                    written(&out, &mut ledgers, write, result);
-                }
+            Event::Written(i, result) => {
+                let write = out.in_flight.swap_remove(i);
+                written(&out, &mut ledgers, write, result);
             }
             Event::Msg(None) => break,
             Event::Msg(Some(msg)) => {
@@ -285,19 +289,31 @@ pub(crate) async fn run(store: DynStore, mut rx: mpsc::Receiver<Msg>, sources: u
                 }
             }
         }
-        if out.in_flight.is_none() {
+        // A free lane: whatever is buffered goes, source by source, each batch waiting
+        // for a lane in turn (prepared meanwhile). A source whose write is under way
+        // keeps buffering until that write ends.
+        if out.in_flight.len() < out.lanes {
             for i in 0..ledgers.len() {
-                flush(&mut out, &mut ledgers, i).await;
+                if !out.writing(i) {
+                    flush(&mut out, &mut ledgers, i).await;
+                }
             }
         }
     }
-    settle(&mut out, &mut ledgers).await;
+    settle(&mut out, &mut ledgers, None).await;
+}
+
+/// The first of `in_flight`'s writes to end: its result and index.
+type NextWritten<'a> = futures::future::SelectAll<&'a mut tokio::task::JoinHandle<Result<WriteStats, StoreError>>>;
+
+fn next_written(in_flight: &mut [InFlight]) -> NextWritten<'_> {
+    futures::future::select_all(in_flight.iter_mut().map(|w| &mut w.task))
 }
 
 /// What woke the writer.
 enum Event {
-    /// The write under way ended.
-    Written(Result<Result<WriteStats, StoreError>, tokio::task::JoinError>),
+    /// The write under way at this index of `in_flight` ended.
+    Written(usize, Result<Result<WriteStats, StoreError>, tokio::task::JoinError>),
     /// A message, or `None`: every sender is gone.
     Msg(Option<Msg>),
 }
@@ -306,8 +322,17 @@ enum Event {
 struct Out {
     store: DynStore,
     hook: Option<CommitHook>,
-    /// The batch being written, if any.
-    in_flight: Option<InFlight>,
+    /// The batches being written (at most `lanes`, at most one per source).
+    in_flight: Vec<InFlight>,
+    /// How many writes may be under way at once.
+    lanes: usize,
+}
+
+impl Out {
+    /// Whether a write of `source` is under way.
+    fn writing(&self, source: usize) -> bool {
+        self.in_flight.iter().any(|w| w.source == source)
+    }
 }
 
 /// A batch handed to the store and not yet answered for.
@@ -356,7 +381,7 @@ async fn handle(out: &mut Out, ledgers: &mut [Option<Box<Ledger>>], msg: Msg) {
         }
         Msg::End { source, end, reply } => {
             // The source's last batch is answered for before its final state is made.
-            settle(out, ledgers).await;
+            settle(out, ledgers, Some(source)).await;
             let batch = {
                 let Some(Some(l)) = ledgers.get_mut(source) else { return };
                 let mut state = l.state.clone();
@@ -371,7 +396,7 @@ async fn handle(out: &mut Out, ledgers: &mut [Option<Box<Ledger>>], msg: Msg) {
                 Batch { source: state.source.clone(), records: std::mem::take(&mut l.buffer), state: Some(state) }
             };
             commit(out, ledgers, source, batch).await;
-            settle(out, ledgers).await;
+            settle(out, ledgers, Some(source)).await;
             let Some(Some(l)) = ledgers.get_mut(source) else { return };
             if l.report.store_error.is_some() {
                 // Records after a failed commit are not written, and neither is a state
@@ -400,9 +425,9 @@ async fn flush(out: &mut Out, ledgers: &mut [Option<Box<Ledger>>], source: usize
     commit(out, ledgers, source, batch).await;
 }
 
-/// Hand `batch` to the store: prepare it (while the write before it runs), wait for
-/// that write, then start this one. Nothing of a source is written after one of its
-/// writes failed.
+/// Hand `batch` to the store: prepare it (while the writes before it run), wait for the
+/// source's own write under way and for a free lane, then start this one. Nothing of a
+/// source is written after one of its writes failed.
 async fn commit(out: &mut Out, ledgers: &mut [Option<Box<Ledger>>], source: usize, batch: Batch) {
     if ledgers.get(source).and_then(Option::as_ref).is_none_or(|l| l.report.store_error.is_some()) {
         return;
@@ -414,7 +439,12 @@ async fn commit(out: &mut Out, ledgers: &mut [Option<Box<Ledger>>], source: usiz
         _ => None,
     };
     let prepared = out.store.prepare(batch).await;
-    settle(out, ledgers).await;
+    settle(out, ledgers, Some(source)).await;
+    while out.in_flight.len() >= out.lanes {
+        let (result, i, _) = next_written(&mut out.in_flight).await;
+        let write = out.in_flight.swap_remove(i);
+        written(out, ledgers, write, result);
+    }
     let Some(Some(l)) = ledgers.get_mut(source) else { return };
     if l.report.store_error.is_some() {
         return;
@@ -423,15 +453,16 @@ async fn commit(out: &mut Out, ledgers: &mut [Option<Box<Ledger>>], source: usiz
         Ok(prepared) => {
             let store = out.store.clone();
             let task = tokio::spawn(async move { store.write(prepared).await });
-            out.in_flight = Some(InFlight { source, state, records, task });
+            out.in_flight.push(InFlight { source, state, records, task });
         }
         Err(e) => failed(l, &e.to_string()),
     }
 }
 
-/// Wait for the write under way, if any, and account for it.
-async fn settle(out: &mut Out, ledgers: &mut [Option<Box<Ledger>>]) {
-    if let Some(mut write) = out.in_flight.take() {
+/// Wait for the writes under way (only `source`'s, when given) and account for them.
+async fn settle(out: &mut Out, ledgers: &mut [Option<Box<Ledger>>], source: Option<usize>) {
+    while let Some(i) = out.in_flight.iter().position(|w| source.is_none_or(|s| w.source == s)) {
+        let mut write = out.in_flight.swap_remove(i);
         let result = (&mut write.task).await;
         written(out, ledgers, write, result);
     }

@@ -364,6 +364,52 @@ async fn failed_commit_never_claims_unstored_records() {
 }
 
 #[tokio::test]
+async fn writes_of_different_sources_share_the_lanes_and_one_source_stays_in_order() {
+    // A store with two write lanes (as PostgreSQL has), each commit taking a while:
+    // three sources' batches are written side by side, never two of one source at
+    // once, and every source ends exact with its checkpoint never moving back.
+    let vendors: Vec<Arc<FakeVendor>> =
+        ["a", "b", "c"].iter().map(|n| Arc::new(FakeVendor::new(n, dataset(2, 4000, 0.0), limits()))).collect();
+    let store = MemStore::with_lanes(2, Duration::from_millis(3));
+    let e = engine(&store, vendors.clone(), 2);
+    let r = run(&e).await;
+    assert!(r.all_ok(), "{r:?}");
+    for v in &vendors {
+        let expected = v.expected_ids(backfill_start(v, 2), v.dataset.now());
+        assert!(expected.len() > 3000, "{}", expected.len());
+        assert_eq!(store.ids(&v.name), expected);
+        assert_eq!(store.state(&v.name).and_then(|s| s.checkpoint), Some(v.dataset.now()));
+    }
+    assert_eq!(store.max_writing(), (2, 1), "two writes at once, never two of one source");
+    assert_eq!(store.checkpoint_regressions(), 0);
+    assert_eq!(store.max_inserts(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_write_in_one_lane_stops_only_its_source() {
+    let vendors: Vec<Arc<FakeVendor>> =
+        ["x", "y"].iter().map(|n| Arc::new(FakeVendor::new(n, dataset(3, 2000, 0.0), limits()))).collect();
+    let store = MemStore::with_lanes(2, Duration::from_millis(2));
+    let e = engine(&store, vendors.clone(), 3);
+    store.fail_commit_in(3);
+    let r = run(&e).await;
+    let failed: Vec<&str> = r.sources.iter().filter(|s| s.error.is_some()).map(|s| s.source.as_str()).collect();
+    assert_eq!(failed.len(), 1, "{r:?}");
+    let (bad, good) = if failed[0] == "x" { (&vendors[0], &vendors[1]) } else { (&vendors[1], &vendors[0]) };
+    // Nothing of the failed source after its failed write; its checkpoint claims only
+    // stored records; the other source is complete.
+    assert_eq!(store.written_after_a_failure(&bad.name), Some(0));
+    if let Some(cp) = store.state(&bad.name).and_then(|s| s.checkpoint) {
+        assert!(bad.expected_ids(backfill_start(bad, 3), cp).is_subset(&store.ids(&bad.name)));
+    }
+    assert_eq!(store.ids(&good.name), good.expected_ids(backfill_start(good, 3), good.dataset.now()));
+    let r = run(&e).await;
+    assert!(r.all_ok(), "{r:?}");
+    assert_eq!(store.ids(&bad.name), bad.expected_ids(backfill_start(bad, 3), bad.dataset.now()));
+    assert_eq!(store.max_inserts(), 1);
+}
+
+#[tokio::test]
 async fn limiter_holds_the_quota_in_every_window() {
     // 200 fetches at a quota of 50 req/s, paced with the production headroom. The
     // starts are seen by the vendor, a little after the limiter granted them (the OS

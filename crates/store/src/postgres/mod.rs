@@ -38,6 +38,9 @@ use tokio_postgres::NoTls;
 const KIND: &str = "postgres";
 /// Connections a store keeps open at most.
 const POOL_SIZE: usize = 4;
+/// Writes of different sources' batches that may run at once (see
+/// [`Store::write_lanes`]); the pool keeps connections for reads besides.
+const WRITE_LANES: usize = 2;
 /// How long to wait for a connection (to the server, or from the busy pool).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Rows per internal page of [`Store::export`].
@@ -274,6 +277,14 @@ impl Store for PgStore {
         commit_tx(tx).await?;
         self.inner.dicts.written(&missing);
         Ok(stats)
+    }
+
+    /// Two: one server backend per batch, so two batches of different sources are
+    /// merged on both cores at once while the next is encoded (`pg_bench` insert, 400,000
+    /// records in batches of 5,000: 46,691–50,359 records/s with one write at a time,
+    /// 63,920–64,447 with two).
+    fn write_lanes(&self) -> usize {
+        WRITE_LANES
     }
 
     async fn load_state(&self, source: &str) -> Result<Option<SyncState>, StoreError> {

@@ -27,6 +27,10 @@ use std::time::Duration;
 #[derive(Default)]
 pub struct MemStore {
     inner: Mutex<Inner>,
+    /// What `write_lanes` answers (0: the default, one).
+    lanes: usize,
+    /// How long each commit takes (so that writes in lanes overlap).
+    delay: Duration,
 }
 
 #[derive(Default)]
@@ -39,11 +43,31 @@ struct Inner {
     inserts: BTreeMap<String, u32>,
     /// Sources with a failed commit, and the records written for them since.
     after_failure: BTreeMap<String, usize>,
+    /// Commits under way, per source.
+    writing: BTreeMap<String, u32>,
+    /// The most commits ever under way at once: in all, and of one source.
+    max_writing: u32,
+    max_writing_one_source: u32,
+    /// Commits whose state moved a source's checkpoint backwards.
+    checkpoint_regressions: u32,
 }
 
 impl MemStore {
     pub fn new() -> Arc<Self> {
         Arc::new(MemStore::default())
+    }
+    /// A store that takes `delay` per commit and lets callers run `lanes` at once.
+    pub fn with_lanes(lanes: usize, delay: Duration) -> Arc<Self> {
+        Arc::new(MemStore { lanes, delay, ..MemStore::default() })
+    }
+    /// The most commits under way at once: `(in all, of one source)`.
+    pub fn max_writing(&self) -> (u32, u32) {
+        let i = self.inner.lock();
+        (i.max_writing, i.max_writing_one_source)
+    }
+    /// Commits whose state moved a checkpoint backwards (must stay 0).
+    pub fn checkpoint_regressions(&self) -> u32 {
+        self.inner.lock().checkpoint_regressions
     }
     /// Make the `n`-th commit from now (1-based) fail, writing nothing.
     pub fn fail_commit_in(&self, n: u64) {
@@ -82,7 +106,27 @@ fn same(a: &CallRecord, b: &CallRecord) -> bool {
 
 #[async_trait]
 impl Store for MemStore {
+    fn write_lanes(&self) -> usize {
+        self.lanes.max(1)
+    }
     async fn commit(&self, batch: Batch) -> Result<WriteStats, StoreError> {
+        if !self.delay.is_zero() {
+            {
+                let mut i = self.inner.lock();
+                let n = {
+                    let n = i.writing.entry(batch.source.clone()).or_insert(0);
+                    *n += 1;
+                    *n
+                };
+                let all = i.writing.values().sum();
+                i.max_writing = i.max_writing.max(all);
+                i.max_writing_one_source = i.max_writing_one_source.max(n);
+            }
+            tokio::time::sleep(self.delay).await;
+            if let Some(n) = self.inner.lock().writing.get_mut(&batch.source) {
+                *n -= 1;
+            }
+        }
         let mut i = self.inner.lock();
         i.commits += 1;
         let n = i.commits;
@@ -109,6 +153,10 @@ impl Store for MemStore {
             }
         }
         if let Some(s) = batch.state {
+            let before = i.states.get(&batch.source).and_then(|s| s.checkpoint);
+            if before.is_some_and(|b| s.checkpoint.is_none_or(|c| c < b)) {
+                i.checkpoint_regressions += 1;
+            }
             i.states.insert(batch.source.clone(), s);
         }
         Ok(stats)
