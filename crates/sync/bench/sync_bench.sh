@@ -22,7 +22,7 @@ trap cleanup EXIT
 case "$mode" in
   quota)      days="${DAYS:-10}"; cpd="${CPD:-10000}"; limits="";            sources=(--source tencent-ccc) ;;
   throughput) days="${DAYS:-5}";  cpd="${CPD:-20000}"; limits="--no-limits"; sources=() ;;
-  memory)     days="${DAYS:-10}"; cpd="${CPD:-20000}"; limits="--no-limits"; sources=(${ONLY:+--source $ONLY}) ;;
+  memory)     days="${DAYS:-10}"; cpd="${CPD:-23000}"; limits="--no-limits"; sources=(${ONLY:+--source $ONLY}) ;;
   *) echo "usage: $0 quota|throughput|memory" >&2; exit 2 ;;
 esac
 
