@@ -46,7 +46,9 @@ async fn check_checkpoints(dir: &Path, config: &Config, dataset: &Dataset, origi
 
 #[test]
 fn sigkill_at_twenty_points_then_restart_leaves_the_store_equal_to_the_dataset() {
-    let sandbox = Sandbox::start(5, 3, 2000, &["--no-limits"]);
+    // Big enough that twenty kills land before the backfill ends on a fast day (3 × 2,000
+    // calls a day ran out after 18 kills on one: ~1,000 records stored per restart).
+    let sandbox = Sandbox::start(5, 3, 5000, &["--no-limits"]);
     let (dir, spec) = (sandbox.dir(), sandbox.spec);
     // The first run's backfill reaches back beyond the dataset's first day.
     sandbox.edit_config(|t| {
