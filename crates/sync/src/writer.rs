@@ -277,10 +277,7 @@ pub(crate) async fn run(store: DynStore, mut rx: mpsc::Receiver<Msg>, sources: u
             }
         };
         match event {
-            Event::Written(i, result) => {
-                let write = out.in_flight.swap_remove(i);
-                written(&out, &mut ledgers, write, result);
-            }
+            Event::Written(i, result) => account(&mut out, &mut ledgers, i, result),
             Event::Msg(None) => break,
             Event::Msg(Some(msg)) => {
                 handle(&mut out, &mut ledgers, msg).await;
@@ -439,11 +436,9 @@ async fn commit(out: &mut Out, ledgers: &mut [Option<Box<Ledger>>], source: usiz
         _ => None,
     };
     let prepared = out.store.prepare(batch).await;
-    settle(out, ledgers, Some(source)).await;
-    while out.in_flight.len() >= out.lanes {
+    while out.writing(source) || out.in_flight.len() >= out.lanes {
         let (result, i, _) = next_written(&mut out.in_flight).await;
-        let write = out.in_flight.swap_remove(i);
-        written(out, ledgers, write, result);
+        account(out, ledgers, i, result);
     }
     let Some(Some(l)) = ledgers.get_mut(source) else { return };
     if l.report.store_error.is_some() {
@@ -457,6 +452,17 @@ async fn commit(out: &mut Out, ledgers: &mut [Option<Box<Ledger>>], source: usiz
         }
         Err(e) => failed(l, &e.to_string()),
     }
+}
+
+/// Account for the ended write at index `i` of `in_flight`.
+fn account(
+    out: &mut Out,
+    ledgers: &mut [Option<Box<Ledger>>],
+    i: usize,
+    result: Result<Result<WriteStats, StoreError>, tokio::task::JoinError>,
+) {
+    let write = out.in_flight.swap_remove(i);
+    written(out, ledgers, write, result);
 }
 
 /// Wait for the writes under way (only `source`'s, when given) and account for them.

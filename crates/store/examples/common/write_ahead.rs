@@ -11,6 +11,7 @@ pub async fn write_ahead<S: Store + Clone + 'static>(
     batches: impl IntoIterator<Item = Batch>,
     lanes: usize,
 ) -> Result<WriteStats, StoreError> {
+    let stopped = |e: tokio::task::JoinError| StoreError::Db(format!("a write stopped unexpectedly: {e}"));
     let mut stats = WriteStats::default();
     let mut running: tokio::task::JoinSet<(String, Result<WriteStats, StoreError>)> = tokio::task::JoinSet::new();
     let mut busy: Vec<String> = Vec::new();
@@ -19,7 +20,7 @@ pub async fn write_ahead<S: Store + Clone + 'static>(
         let source = prepared.source().to_string();
         while running.len() >= lanes.max(1) || busy.contains(&source) {
             let Some(done) = running.join_next().await else { break };
-            let (done, written) = done.map_err(|e| StoreError::Db(e.to_string()))?;
+            let (done, written) = done.map_err(stopped)?;
             busy.retain(|s| *s != done);
             stats += written?;
         }
@@ -28,7 +29,7 @@ pub async fn write_ahead<S: Store + Clone + 'static>(
         running.spawn(async move { (source, store.write(prepared).await) });
     }
     while let Some(done) = running.join_next().await {
-        stats += done.map_err(|e| StoreError::Db(e.to_string()))?.1?;
+        stats += done.map_err(stopped)?.1?;
     }
     Ok(stats)
 }

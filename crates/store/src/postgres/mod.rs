@@ -281,8 +281,8 @@ impl Store for PgStore {
 
     /// Two: one server backend per batch, so two batches of different sources are
     /// merged on both cores at once while the next is encoded (`pg_bench` insert, 400,000
-    /// records in batches of 5,000: 46,691–50,359 records/s with one write at a time,
-    /// 63,920–64,447 with two).
+    /// records in batches of 5,000, session 9: 46,691–51,388 records/s with one write at
+    /// a time, 53,983–67,991 with two, 62,621 with three).
     fn write_lanes(&self) -> usize {
         WRITE_LANES
     }
