@@ -162,7 +162,11 @@ async fn migrations_are_recorded_and_reopening_keeps_the_data() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(versions, [1, 2, 3, 4, 5]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6]);
+    // The transcript index merges sixteen segments at a time (migration 6).
+    let automerge: i64 =
+        conn.query_row("SELECT v FROM calls_fts_config WHERE k = 'automerge'", [], |r| r.get(0)).unwrap();
+    assert_eq!(automerge, 16);
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     // A database from a newer huadan is refused with a clear message.

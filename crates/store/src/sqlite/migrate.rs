@@ -11,10 +11,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
     (3, "fewer_indexes", include_str!("../../migrations/sqlite/0003_fewer_indexes.sql")),
     (4, "id_index_file", include_str!("../../migrations/sqlite/0004_id_index_file.sql")),
     (5, "body_dicts", include_str!("../../migrations/sqlite/0005_body_dicts.sql")),
+    (6, "fts_automerge", include_str!("../../migrations/sqlite/0006_fts_automerge.sql")),
 ];
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST: u32 = 5;
+pub(crate) const LATEST: u32 = 6;
 
 fn db(version: u32) -> impl Fn(rusqlite::Error) -> StoreError {
     move |e| StoreError::Migration { version, message: e.to_string() }
