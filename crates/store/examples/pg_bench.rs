@@ -77,7 +77,7 @@ async fn run(
     let t = Instant::now();
     let mut stats = huadan_store::WriteStats::default();
     if lanes > 0 {
-        stats += write_ahead(store, prepared, lanes).await?;
+        stats += write_ahead(store, prepared, lanes, 1).await?;
     } else {
         for batch in prepared {
             stats += store.commit(batch).await?;

@@ -5,7 +5,9 @@
 //! (default 1,000,000) in batches of BATCH (default 1,000) as the sync engine does, then times the
 //! queries the issue sets targets for. Prints one line per figure. MODE (5th argument):
 //! `pipelined` (default; batch N+1 is prepared while batch N is written, as `huadan sync`
-//! does) or `sequential` (each commit awaited before the next batch is handed over).
+//! does), `ahead2` (two batches prepared at once while one is written, as a bulk loader
+//! may; `aheadN` for N), or `sequential` (each commit awaited before the next batch is
+//! handed over).
 
 #[path = "common/alloc.rs"]
 mod alloc;
@@ -90,10 +92,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let path = args.get(2).map(std::path::PathBuf::from).unwrap_or_else(|| dir.path().join("bench.db"));
     let batch_size: usize = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(DEFAULT_BATCH).max(1);
-    let pipelined = match args.get(4).map(String::as_str) {
-        None | Some("pipelined") => true,
-        Some("sequential") => false,
-        Some(other) => return Err(format!("unknown mode `{other}`: pipelined or sequential").into()),
+    // Batches prepared ahead of the one being written; 0: sequential.
+    let ahead: usize = match args.get(4).map(String::as_str) {
+        None | Some("pipelined") => 1,
+        Some("sequential") => 0,
+        Some(mode) if mode.strip_prefix("ahead").and_then(|n| n.parse::<usize>().ok()).is_some_and(|n| n > 0) => {
+            mode["ahead".len()..].parse()?
+        }
+        Some(other) => return Err(format!("unknown mode `{other}`: pipelined, ahead2 (aheadN) or sequential").into()),
     };
     let _ = std::fs::remove_file(&path);
     let store = SqliteStore::open(&path).await?;
@@ -161,9 +167,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let t = Instant::now();
         let c = cpu_seconds();
-        if pipelined {
-            // As `huadan sync` writes: batch N+1 is prepared while batch N is written.
-            written += write_ahead(&store, round, store.write_lanes()).await?.inserted;
+        if ahead > 0 {
+            // As `huadan sync` writes (ahead = 1): batch N+1 is prepared while batch N is
+            // written.
+            written += write_ahead(&store, round, store.write_lanes(), ahead).await?.inserted;
         } else {
             for batch in round {
                 written += store.commit(batch).await?.inserted;
@@ -178,7 +185,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let writer_cpu = named_threads_cpu_seconds("tokio-rt-worker") - writer_cpu;
     let ckpt_cpu = named_threads_cpu_seconds("huadan-checkpt") - ckpt_cpu;
     let per = |cpu: f64| cpu * 1e6 / written.max(1) as f64;
-    let mode = if pipelined { "pipelined" } else { "sequential" };
+    let mode = match ahead {
+        0 => "sequential".to_string(),
+        1 => "pipelined".to_string(),
+        n => format!("pipelined, {n} batches prepared ahead"),
+    };
     println!(
         "upsert ({mode}: new records, batches of {batch_size}, one transaction each with the checkpoint): {:.0} records/s ({written} in {:.1} s wall; {:.0} records per CPU-second during commits, {:.0} per store-CPU-second over the import = {:.1} µs of CPU per record; load average {})",
         written as f64 / commit_time.as_secs_f64(),
