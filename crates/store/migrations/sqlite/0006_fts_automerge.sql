@@ -1,7 +1,8 @@
 -- The transcript index (FTS5, trigram) gets a segment per committed batch that carries
 -- transcripts, and by default merges four segments of a level into the next as soon as
 -- there are four: with a Tanma batch every few batches, those merges made a Tanma batch's
--- commit several times the cost of the others (store_bench, session 10: the writer's
--- commit 3.3 µs per record with 4, 2.2 µs with 16). Merging sixteen at a time rewrites
--- each entry fewer times; a search reads a few more segments (same first-page times).
+-- commit several times the cost of the others (store_bench, session 10, per-stage
+-- timers: the writer's commit 3.3 µs per record with 4, 2.7 with 8, 2.2 with 16 and 4 KB
+-- FTS pages). Merging sixteen at a time rewrites each entry fewer times; a search reads
+-- a few more segments (first pages as fast: 58-89 ms vs 89-90 ms).
 INSERT INTO calls_fts (calls_fts, rank) VALUES ('automerge', 16);
