@@ -145,11 +145,14 @@ pub(crate) fn export_json(
             }
         }
     })
-    .map(|rows: Result<StoredRows, StoreError>| async move {
-        match rows {
-            Ok(rows) => tokio::task::spawn_blocking(move || rows.into_json()).await.map_err(super::join_err)?,
-            Err(e) => Err(e),
-        }
+    // The page is decompressed on a blocking thread started here, as soon as the page
+    // is read, not inside the future `buffered` queues: `buffered` hands out a finished
+    // page without polling the futures queued behind it, so a task started inside them
+    // would only begin when the consumer asks for the next page, and the next page
+    // would not be decompressed while the consumer handles this one.
+    .map(|rows: Result<StoredRows, StoreError>| {
+        let task = rows.map(|rows| tokio::task::spawn_blocking(move || rows.into_json()));
+        async move { task?.await.map_err(super::join_err)? }
     })
     .buffered(2)
     .boxed()
