@@ -96,10 +96,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ahead: usize = match args.get(4).map(String::as_str) {
         None | Some("pipelined") => 1,
         Some("sequential") => 0,
-        Some(mode) if mode.strip_prefix("ahead").and_then(|n| n.parse::<usize>().ok()).is_some_and(|n| n > 0) => {
-            mode["ahead".len()..].parse()?
-        }
-        Some(other) => return Err(format!("unknown mode `{other}`: pipelined, ahead2 (aheadN) or sequential").into()),
+        Some(mode) => match mode.strip_prefix("ahead").and_then(|n| n.parse::<usize>().ok()).filter(|&n| n > 0) {
+            Some(n) => n,
+            None => return Err(format!("unknown mode `{mode}`: pipelined, ahead2 (aheadN) or sequential").into()),
+        },
     };
     let _ = std::fs::remove_file(&path);
     let store = SqliteStore::open(&path).await?;

@@ -468,9 +468,8 @@ fn account(
 /// Wait for the writes under way (only `source`'s, when given) and account for them.
 async fn settle(out: &mut Out, ledgers: &mut [Option<Box<Ledger>>], source: Option<usize>) {
     while let Some(i) = out.in_flight.iter().position(|w| source.is_none_or(|s| w.source == s)) {
-        let mut write = out.in_flight.swap_remove(i);
-        let result = (&mut write.task).await;
-        written(out, ledgers, write, result);
+        let result = (&mut out.in_flight[i].task).await;
+        account(out, ledgers, i, result);
     }
 }
 
