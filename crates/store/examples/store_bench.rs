@@ -1,4 +1,4 @@
-//! Store benchmark: `cargo run --release -p huadan-store --example store_bench [-- RECORDS [DB_PATH [BATCH [MODE]]]]`.
+//! Store benchmark: `cargo run --release -p huadan-store --example store_bench [-- RECORDS [DB_PATH [BATCH [MODE [RUNS]]]]]`.
 //!
 //! Builds realistic records (five providers, agents, legs, recordings, raw vendor JSON of
 //! about 1.5 KB, Chinese transcripts on the Tanma share), upserts RECORDS of them
@@ -7,7 +7,9 @@
 //! `pipelined` (default; batch N+1 is prepared while batch N is written, as `huadan sync`
 //! does), `ahead2` (two batches prepared at once while one is written, as a bulk loader
 //! may; `aheadN` for N), or `sequential` (each commit awaited before the next batch is
-//! handed over).
+//! handed over). RUNS (6th argument, default 1): the import is run that many times, each
+//! into a fresh database, and the median is printed too (this VM's speed drifts by a
+//! third within minutes; one run is not a figure); the queries run on the last.
 
 #[path = "common/alloc.rs"]
 mod alloc;
@@ -24,6 +26,11 @@ use std::time::{Duration, Instant};
 use write_ahead::write_ahead;
 
 const DEFAULT_BATCH: usize = 1000;
+/// Calls are spread over 90 days from here, in time order as a sync would write them
+/// (2024-10-01T00:00:00+08:00 is 2024-09-30T16:00Z).
+const DAY0: i64 = 1_727_712_000;
+/// The 90 days, in seconds.
+const SPAN: i64 = 90 * 86_400;
 /// Batches built ahead (outside the timing) and then committed one after the other.
 const ROUND: usize = 20;
 /// CPU seconds this process has used so far (user + system, all threads), from
@@ -75,6 +82,15 @@ fn stat_cpu_seconds(file: &str) -> f64 {
     ticks / 100.0
 }
 
+/// Delete the database at `path` with its id index, WAL and shared-memory files.
+fn remove_database(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm", "-ids", "-ids-wal", "-ids-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -101,14 +117,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             None => return Err(format!("unknown mode `{mode}`: pipelined, ahead2 (aheadN) or sequential").into()),
         },
     };
-    let _ = std::fs::remove_file(&path);
-    let store = SqliteStore::open(&path).await?;
-
-    // Calls spread over 90 days, in time order as a sync would write them.
-    let day0: i64 = 1_727_712_000; // 2024-10-01T00:00:00+08:00 is 2024-09-30T16:00Z
-    let span: i64 = 90 * 86_400;
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let mut sample = record(&mut rng, 0, "tanma", Provider::Tanma, day0);
+    // How many times the import is run (each into a fresh database; median reported).
+    let runs: usize = args.get(5).map(|s| s.parse()).transpose()?.unwrap_or(1).max(1);
+    let mut sample = record(&mut Rng(0x9E37_79B9_7F4A_7C15), 0, "tanma", Provider::Tanma, DAY0);
     let raw_len = sample.raw.get().len();
     sample.transcript = None;
     let rec_len = serde_json::to_string(&sample)?.len();
@@ -118,7 +129,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // What serialising + hashing alone costs (the part of a commit done outside SQLite).
     let probe: Vec<CallRecord> =
-        (0..5000).map(|i| record(&mut Rng(i + 1), i, "tanma", Provider::Tanma, day0)).collect();
+        (0..5000).map(|i| record(&mut Rng(i + 1), i, "tanma", Provider::Tanma, DAY0)).collect();
     let t = Instant::now();
     let mut bytes = 0;
     for r in &probe {
@@ -132,97 +143,40 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     drop(probe);
 
-    let mut commit_time = Duration::ZERO;
-    let mut commit_cpu = 0.0;
-    let (import_cpu, main_cpu) = (cpu_seconds(), thread_cpu_seconds());
-    // The SQLite writer runs on tokio's blocking threads, checkpoints on their own
-    // thread; encoding threads (one per batch) are what remains.
-    let (writer_cpu, ckpt_cpu) =
-        (named_threads_cpu_seconds("tokio-rt-worker"), named_threads_cpu_seconds("huadan-checkpt"));
-    let io_before = written_bytes();
-    let mut written = 0u64;
-    let mut n = 0u64;
-    let batches = total.div_ceil(batch_size as u64);
-    let mut made = 0u64;
-    let mut b = 0u64;
-    while b < batches {
-        // A round of batches is built first (outside the timing), then committed.
-        let mut round = Vec::with_capacity(ROUND);
-        while b < batches && round.len() < ROUND {
-            let (source, provider) = SOURCES[(b % 5) as usize];
-            let count = (total - made).min(batch_size as u64);
-            made += count;
-            let base = day0 + (span * b as i64) / batches as i64;
-            let step = (span / batches as i64).max(1);
-            let records: Vec<CallRecord> = (0..count)
-                .map(|_| {
-                    n += 1;
-                    let start = base + rng.below(step as u64) as i64;
-                    record(&mut rng, n, source, provider, start)
-                })
-                .collect();
-            let state = SyncState { source: source.into(), checkpoint: Some(ts(base + step)), ..SyncState::default() };
-            round.push(Batch { source: source.into(), records, state: Some(state) });
-            b += 1;
-        }
-        let t = Instant::now();
-        let c = cpu_seconds();
-        if ahead > 0 {
-            // As `huadan sync` writes (ahead = 1): batch N+1 is prepared while batch N is
-            // written.
-            written += write_ahead(&store, round, store.write_lanes(), ahead).await?.inserted;
-        } else {
-            for batch in round {
-                written += store.commit(batch).await?.inserted;
-            }
-        }
-        commit_time += t.elapsed();
-        commit_cpu += cpu_seconds() - c;
+    // The import is run RUNS times, each into a fresh database (this VM's speed varies
+    // from minute to minute: one run is not a figure); the queries below use the last.
+    let mut rates = Vec::with_capacity(runs);
+    let mut store = None;
+    for run in 1..=runs {
+        drop(store.take());
+        remove_database(&path);
+        let s = SqliteStore::open(&path).await?;
+        let label = if runs > 1 { format!("run {run}/{runs}") } else { String::new() };
+        rates.push(import(&s, &path, total, batch_size, ahead, &label).await?);
+        store = Some(s);
     }
-    // Background work (checkpoints) may run while the next batch is being built, so
-    // the store's CPU is counted over the whole import: process minus main thread.
-    let store_cpu = (cpu_seconds() - import_cpu) - (thread_cpu_seconds() - main_cpu);
-    let writer_cpu = named_threads_cpu_seconds("tokio-rt-worker") - writer_cpu;
-    let ckpt_cpu = named_threads_cpu_seconds("huadan-checkpt") - ckpt_cpu;
-    let per = |cpu: f64| cpu * 1e6 / written.max(1) as f64;
-    let mode = match ahead {
-        0 => "sequential".to_string(),
-        1 => "pipelined".to_string(),
-        n => format!("pipelined, {n} batches prepared ahead"),
-    };
-    println!(
-        "upsert ({mode}: new records, batches of {batch_size}, one transaction each with the checkpoint): {:.0} records/s ({written} in {:.1} s wall; {:.0} records per CPU-second during commits, {:.0} per store-CPU-second over the import = {:.1} µs of CPU per record; load average {})",
-        written as f64 / commit_time.as_secs_f64(),
-        commit_time.as_secs_f64(),
-        written as f64 / commit_cpu.max(0.01),
-        written as f64 / store_cpu.max(0.01),
-        store_cpu * 1e6 / written.max(1) as f64,
-        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split(' ').next().unwrap_or("?")
-    );
-
-    println!(
-        "upsert CPU per record: SQLite writer {:.1} µs, encoding {:.1} µs, background checkpoints {:.1} µs; a writer with a core to itself would take {:.0} records/s",
-        per(writer_cpu),
-        per(store_cpu - writer_cpu - ckpt_cpu),
-        per(ckpt_cpu),
-        1e6 / per(writer_cpu).max(0.01)
-    );
-    let db_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    println!(
-        "upsert bytes per record: {:.0} written (WAL frames and checkpoints), database file {:.0}",
-        (written_bytes() - io_before) as f64 / written.max(1) as f64,
-        db_bytes as f64 / written.max(1) as f64
-    );
+    let store = store.ok_or("no run")?;
+    if runs > 1 {
+        let mut sorted = rates.clone();
+        sorted.sort_by(f64::total_cmp);
+        println!(
+            "upsert, median of {runs} runs: {:.0} records/s (runs: {})",
+            sorted[runs / 2],
+            rates.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(" / ")
+        );
+    }
+    let batches = total.div_ceil(batch_size as u64);
+    let written = total;
 
     // Re-writing an unchanged batch (the lookback overlap of every incremental sync).
     let mut rng2 = Rng(0x9E37_79B9_7F4A_7C15);
-    let _ = record(&mut rng2, 0, "tanma", Provider::Tanma, day0);
+    let _ = record(&mut rng2, 0, "tanma", Provider::Tanma, DAY0);
     let again: Vec<CallRecord> = (1..=(batch_size as u64 * 10).min(written))
         .map(|i| {
             let b = (i - 1) / batch_size as u64;
             let (source, provider) = SOURCES[(b % 5) as usize];
-            let base = day0 + (span * b as i64) / batches as i64;
-            let step = (span / batches as i64).max(1);
+            let base = DAY0 + (SPAN * b as i64) / batches as i64;
+            let step = (SPAN / batches as i64).max(1);
             let start = base + rng2.below(step as u64) as i64;
             record(&mut rng2, i, source, provider, start)
         })
@@ -248,7 +202,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rows = 0;
     for i in 0..300 {
         let (source, _) = SOURCES[i % 5];
-        let since = day0 + (i as i64 * 7919 % 85) * 86_400;
+        let since = DAY0 + (i as i64 * 7919 % 85) * 86_400;
         let q = CallQuery {
             filter: CallFilter {
                 sources: vec![source.into()],
@@ -345,4 +299,105 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let size = std::fs::metadata(&path)?.len();
     println!("database size: {:.0} MB", size as f64 / 1e6);
     Ok(())
+}
+
+/// Upsert `total` new records into `store` (at `path`) in batches of `batch_size`, as a
+/// sync writes them, and print the import's figures (naming the run by `label`, when
+/// not empty). Returns the records per second.
+async fn import(
+    store: &SqliteStore,
+    path: &std::path::Path,
+    total: u64,
+    batch_size: usize,
+    ahead: usize,
+    label: &str,
+) -> Result<f64, Box<dyn std::error::Error>> {
+    // The same records in every run (and as the re-upsert below rebuilds them).
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let _ = record(&mut rng, 0, "tanma", Provider::Tanma, DAY0);
+    let mut commit_time = Duration::ZERO;
+    let mut commit_cpu = 0.0;
+    let (import_cpu, main_cpu) = (cpu_seconds(), thread_cpu_seconds());
+    // The SQLite writer runs on tokio's blocking threads, checkpoints on their own
+    // thread; encoding threads (one per batch) are what remains.
+    let (writer_cpu, ckpt_cpu) =
+        (named_threads_cpu_seconds("tokio-rt-worker"), named_threads_cpu_seconds("huadan-checkpt"));
+    let io_before = written_bytes();
+    let mut written = 0u64;
+    let mut n = 0u64;
+    let batches = total.div_ceil(batch_size as u64);
+    let mut made = 0u64;
+    let mut b = 0u64;
+    while b < batches {
+        // A round of batches is built first (outside the timing), then committed.
+        let mut round = Vec::with_capacity(ROUND);
+        while b < batches && round.len() < ROUND {
+            let (source, provider) = SOURCES[(b % 5) as usize];
+            let count = (total - made).min(batch_size as u64);
+            made += count;
+            let base = DAY0 + (SPAN * b as i64) / batches as i64;
+            let step = (SPAN / batches as i64).max(1);
+            let records: Vec<CallRecord> = (0..count)
+                .map(|_| {
+                    n += 1;
+                    let start = base + rng.below(step as u64) as i64;
+                    record(&mut rng, n, source, provider, start)
+                })
+                .collect();
+            let state = SyncState { source: source.into(), checkpoint: Some(ts(base + step)), ..SyncState::default() };
+            round.push(Batch { source: source.into(), records, state: Some(state) });
+            b += 1;
+        }
+        let t = Instant::now();
+        let c = cpu_seconds();
+        if ahead > 0 {
+            // As `huadan sync` writes (ahead = 1): batch N+1 is prepared while batch N is
+            // written.
+            written += write_ahead(store, round, store.write_lanes(), ahead).await?.inserted;
+        } else {
+            for batch in round {
+                written += store.commit(batch).await?.inserted;
+            }
+        }
+        commit_time += t.elapsed();
+        commit_cpu += cpu_seconds() - c;
+    }
+    // Background work (checkpoints) may run while the next batch is being built, so
+    // the store's CPU is counted over the whole import: process minus main thread.
+    let store_cpu = (cpu_seconds() - import_cpu) - (thread_cpu_seconds() - main_cpu);
+    let writer_cpu = named_threads_cpu_seconds("tokio-rt-worker") - writer_cpu;
+    let ckpt_cpu = named_threads_cpu_seconds("huadan-checkpt") - ckpt_cpu;
+    let per = |cpu: f64| cpu * 1e6 / written.max(1) as f64;
+    let (run, tag) =
+        if label.is_empty() { (String::new(), String::new()) } else { (format!("{label}, "), format!(" ({label})")) };
+    let mode = match ahead {
+        0 => "sequential".to_string(),
+        1 => "pipelined".to_string(),
+        n => format!("pipelined, {n} batches prepared ahead"),
+    };
+    println!(
+        "upsert ({run}{mode}: new records, batches of {batch_size}, one transaction each with the checkpoint): {:.0} records/s ({written} in {:.1} s wall; {:.0} records per CPU-second during commits, {:.0} per store-CPU-second over the import = {:.1} µs of CPU per record; load average {})",
+        written as f64 / commit_time.as_secs_f64(),
+        commit_time.as_secs_f64(),
+        written as f64 / commit_cpu.max(0.01),
+        written as f64 / store_cpu.max(0.01),
+        store_cpu * 1e6 / written.max(1) as f64,
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split(' ').next().unwrap_or("?")
+    );
+
+    println!(
+        "upsert CPU per record{tag}: SQLite writer {:.1} µs, encoding {:.1} µs, background checkpoints {:.1} µs; a writer with a core to itself would take {:.0} records/s",
+        per(writer_cpu),
+        per(store_cpu - writer_cpu - ckpt_cpu),
+        per(ckpt_cpu),
+        1e6 / per(writer_cpu).max(0.01)
+    );
+    let db_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "upsert bytes per record{tag}: {:.0} written (WAL frames and checkpoints), database file {:.0}",
+        (written_bytes() - io_before) as f64 / written.max(1) as f64,
+        db_bytes as f64 / written.max(1) as f64
+    );
+
+    Ok(written as f64 / commit_time.as_secs_f64())
 }
