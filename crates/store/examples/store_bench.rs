@@ -364,6 +364,9 @@ async fn import(
     }
     // Background work (checkpoints) may run while the next batch is being built, so
     // the store's CPU is counted over the whole import: process minus main thread.
+    // That CPU over the commits' wall time is how many of the two cores the store kept
+    // busy: how well the pipeline overlaps, apart from how fast the CPU was (records per
+    // second and CPU per record move together as this VM's speed drifts).
     let store_cpu = (cpu_seconds() - import_cpu) - (thread_cpu_seconds() - main_cpu);
     let writer_cpu = named_threads_cpu_seconds("tokio-rt-worker") - writer_cpu;
     let ckpt_cpu = named_threads_cpu_seconds("huadan-checkpt") - ckpt_cpu;
@@ -376,12 +379,13 @@ async fn import(
         n => format!("pipelined, {n} batches prepared ahead"),
     };
     println!(
-        "upsert ({run}{mode}: new records, batches of {batch_size}, one transaction each with the checkpoint): {:.0} records/s ({written} in {:.1} s wall; {:.0} records per CPU-second during commits, {:.0} per store-CPU-second over the import = {:.1} µs of CPU per record; load average {})",
+        "upsert ({run}{mode}: new records, batches of {batch_size}, one transaction each with the checkpoint): {:.0} records/s ({written} in {:.1} s wall; {:.0} records per CPU-second during commits, {:.0} per store-CPU-second over the import = {:.1} µs of CPU per record; {:.2} of the 2 cores busy; load average {})",
         written as f64 / commit_time.as_secs_f64(),
         commit_time.as_secs_f64(),
         written as f64 / commit_cpu.max(0.01),
         written as f64 / store_cpu.max(0.01),
         store_cpu * 1e6 / written.max(1) as f64,
+        store_cpu / commit_time.as_secs_f64(),
         std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split(' ').next().unwrap_or("?")
     );
 
