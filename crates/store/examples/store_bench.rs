@@ -72,6 +72,17 @@ fn written_bytes() -> u64 {
         .unwrap_or(0)
 }
 
+/// The machine's idle (idle + iowait), stolen and total CPU ticks so far, all CPUs
+/// (the `cpu` line of /proc/stat).
+fn system_ticks() -> [u64; 3] {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let f: Vec<u64> =
+        stat.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal (guest ticks are inside user).
+    let at = |i: usize| f.get(i).copied().unwrap_or(0);
+    [at(3) + at(4), at(7), (0..8).map(at).sum()]
+}
+
 fn stat_cpu_seconds(file: &str) -> f64 {
     let Ok(stat) = std::fs::read_to_string(file) else { return 0.0 };
     // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
@@ -317,6 +328,8 @@ async fn import(
     let _ = record(&mut rng, 0, "tanma", Provider::Tanma, DAY0);
     let mut commit_time = Duration::ZERO;
     let mut commit_cpu = 0.0;
+    // The whole machine's idle, stolen and total ticks during the commits.
+    let mut machine = [0u64; 3];
     let (import_cpu, main_cpu) = (cpu_seconds(), thread_cpu_seconds());
     // The SQLite writer runs on tokio's blocking threads, checkpoints on their own
     // thread; encoding threads (one per batch) are what remains.
@@ -350,6 +363,7 @@ async fn import(
         }
         let t = Instant::now();
         let c = cpu_seconds();
+        let sys = system_ticks();
         if ahead > 0 {
             // As `huadan sync` writes (ahead = 1): batch N+1 is prepared while batch N is
             // written.
@@ -361,6 +375,10 @@ async fn import(
         }
         commit_time += t.elapsed();
         commit_cpu += cpu_seconds() - c;
+        let now = system_ticks();
+        for k in 0..3 {
+            machine[k] += now[k] - sys[k];
+        }
     }
     // Background work (checkpoints) may run while the next batch is being built, so
     // the store's CPU is counted over the whole import: process minus main thread.
@@ -389,6 +407,11 @@ async fn import(
         std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split(' ').next().unwrap_or("?")
     );
 
+    println!(
+        "upsert machine{tag}: during the commits the CPUs were idle {:.1} % and stolen by the hypervisor {:.1} % of the time",
+        machine[0] as f64 * 100.0 / machine[2].max(1) as f64,
+        machine[1] as f64 * 100.0 / machine[2].max(1) as f64
+    );
     println!(
         "upsert CPU per record{tag}: SQLite writer {:.1} µs, encoding {:.1} µs, background checkpoints {:.1} µs; a writer with a core to itself would take {:.0} records/s",
         per(writer_cpu),

@@ -96,9 +96,14 @@ fn content_hash(json: &[u8]) -> [u8; 16] {
 
 /// Encode a run of records, then free them all together.
 fn encode_run(mut records: Vec<CallRecord>, book: &Codebook) -> Result<Vec<Encoded>, StoreError> {
-    let out = records.iter_mut().map(|r| encode_in_place(r, book)).collect();
+    let out = encode_slice(&mut records, book);
     drop(records);
     out
+}
+
+/// Encode records in place (their strings are moved out; the caller frees the rest).
+pub(crate) fn encode_slice(records: &mut [CallRecord], book: &Codebook) -> Result<Vec<Encoded>, StoreError> {
+    records.iter_mut().map(|r| encode_in_place(r, book)).collect()
 }
 
 /// Encode `records` a chunk of `chunk` records at a time, handing each chunk to `send`
@@ -114,8 +119,7 @@ pub(crate) fn encode_chunks(
     let mut start = 0;
     while start < records.len() {
         let end = (start + chunk).min(records.len());
-        let encoded: Result<Vec<Encoded>, StoreError> =
-            records[start..end].iter_mut().map(|r| encode_in_place(r, book)).collect();
+        let encoded = encode_slice(&mut records[start..end], book);
         let failed = encoded.is_err();
         if !send(encoded) || failed {
             return;
@@ -146,9 +150,7 @@ pub(crate) fn encode_all(mut records: Vec<CallRecord>, book: &Codebook) -> Resul
         loop {
             let next = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next();
             let Some((i, chunk)) = next else { return made };
-            let encoded: Result<Vec<Encoded>, StoreError> =
-                chunk.iter_mut().map(|r| encode_in_place(r, book)).collect();
-            made.push((i, encoded));
+            made.push((i, encode_slice(chunk, book)));
         }
     };
     let mut made: Vec<(usize, Result<Vec<Encoded>, StoreError>)> = std::thread::scope(|s| {

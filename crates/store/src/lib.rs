@@ -23,6 +23,7 @@ mod packing;
 mod postgres;
 mod prepared;
 mod sqlite;
+mod streaming;
 mod types;
 
 pub use aggregate::NO_AGENT;

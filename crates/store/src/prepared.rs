@@ -4,6 +4,7 @@
 //! database busy at the same time instead of one after the other.
 
 use crate::content::Encoded;
+use crate::streaming::StreamedRows;
 use crate::{Batch, StoreError, SyncState};
 use huadan_model::CallRecord;
 
@@ -28,6 +29,16 @@ pub(crate) enum Rows {
         rows: Vec<Encoded>,
         /// Providers of the batch that had no compression dictionary yet, with their
         /// record counts (SQLite: they count towards training one).
+        missing: Vec<(&'static str, u64)>,
+    },
+    /// Still being encoded by the store named `store` (SQLite): the rows come out in
+    /// order as they are ready, so the write can start before the encoding ends.
+    Streamed {
+        /// Which backend is encoding them.
+        store: &'static str,
+        /// The rows, in the batch's order.
+        rows: StreamedRows,
+        /// As for [`Rows::Encoded`].
         missing: Vec<(&'static str, u64)>,
     },
 }
@@ -59,6 +70,7 @@ impl Prepared {
         match &self.rows {
             Rows::Plain(r) => r.len(),
             Rows::Encoded { rows, .. } => rows.len(),
+            Rows::Streamed { rows, .. } => rows.len(),
         }
     }
 
@@ -72,7 +84,9 @@ impl Prepared {
     pub fn into_batch(self) -> Result<Batch, StoreError> {
         match self.rows {
             Rows::Plain(records) => Ok(Batch { source: self.source, records, state: self.state }),
-            Rows::Encoded { store, .. } => Err(wrong_store(store, "a store that writes plain batches")),
+            Rows::Encoded { store, .. } | Rows::Streamed { store, .. } => {
+                Err(wrong_store(store, "a store that writes plain batches"))
+            }
         }
     }
 }

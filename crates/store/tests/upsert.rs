@@ -236,6 +236,27 @@ async fn batches_prepared_ahead_are_written_in_the_order_of_the_writes() {
     let w = s.write(b).await.unwrap();
     assert_eq!((w.inserted, w.updated), (0, 1));
     assert_eq!(s.call(&second.id).await.unwrap().unwrap().remark.as_deref(), Some("second"));
+
+    // Batches large enough to be encoded in the background (SQLite), both prepared
+    // before either is written: the rows of each come out whole and in order.
+    let v = |remark: &str| -> Vec<_> {
+        (10..400)
+            .map(|n| {
+                let mut r = rec("src", Provider::Tanma, n, i64::from(n));
+                r.remark = Some(remark.into());
+                r
+            })
+            .collect()
+    };
+    let a = s.prepare(Batch { source: "src".into(), records: v("v1"), state: None }).await.unwrap();
+    let b = s.prepare(Batch { source: "src".into(), records: v("v2"), state: None }).await.unwrap();
+    assert_eq!((a.len(), b.len()), (390, 390));
+    assert_eq!(s.write(a).await.unwrap().inserted, 390);
+    let w = s.write(b).await.unwrap();
+    assert_eq!((w.inserted, w.updated), (0, 390));
+    for r in v("v2") {
+        assert_eq!(s.call(&r.id).await.unwrap().unwrap().remark.as_deref(), Some("v2"));
+    }
 }
 
 async fn a_prepared_batch_with_a_bad_record_leaves_nothing_behind() {
@@ -263,15 +284,22 @@ async fn a_batch_prepared_by_another_kind_of_store_is_refused() {
     let Some((_schema, pg)) = pg::pg_store().await else { return };
     let dir = tempfile::tempdir().unwrap();
     let sqlite = SqliteStore::open(dir.path().join("t.db")).await.unwrap();
-    let batch = || Batch { source: "src".into(), records: vec![rec("src", Provider::Wecom, 1, 0)], state: None };
-    let err = pg.write(sqlite.prepare(batch()).await.unwrap()).await.unwrap_err();
-    assert!(err.to_string().contains("prepared by the sqlite store"), "{err}");
-    let err = sqlite.write(pg.prepare(batch()).await.unwrap()).await.unwrap_err();
-    assert!(err.to_string().contains("prepared by the postgres store"), "{err}");
-    assert_eq!(pg.count(&CallFilter::default()).await.unwrap(), 0);
-    assert_eq!(sqlite.count(&CallFilter::default()).await.unwrap(), 0);
-    let err = huadan_store::Prepared::into_batch(sqlite.prepare(batch()).await.unwrap()).unwrap_err();
-    assert!(err.to_string().contains("plain batches"), "{err}");
+    // One record (encoded at once) and 300 (SQLite: encoded in the background).
+    for n in [1, 300] {
+        let batch = || Batch {
+            source: "src".into(),
+            records: (0..n).map(|i| rec("src", Provider::Wecom, i, 0)).collect(),
+            state: None,
+        };
+        let err = pg.write(sqlite.prepare(batch()).await.unwrap()).await.unwrap_err();
+        assert!(err.to_string().contains("prepared by the sqlite store"), "{err}");
+        let err = sqlite.write(pg.prepare(batch()).await.unwrap()).await.unwrap_err();
+        assert!(err.to_string().contains("prepared by the postgres store"), "{err}");
+        assert_eq!(pg.count(&CallFilter::default()).await.unwrap(), 0);
+        assert_eq!(sqlite.count(&CallFilter::default()).await.unwrap(), 0);
+        let err = huadan_store::Prepared::into_batch(sqlite.prepare(batch()).await.unwrap()).unwrap_err();
+        assert!(err.to_string().contains("plain batches"), "{err}");
+    }
 }
 
 both_backends!(

@@ -267,7 +267,9 @@ impl Store for PgStore {
         let Prepared { source, state, rows } = prepared;
         let (rows, missing) = match rows {
             Rows::Encoded { store: KIND, rows, missing } => (rows, missing),
-            Rows::Encoded { store, .. } => return Err(prepared::wrong_store(store, "the PostgreSQL store")),
+            Rows::Encoded { store, .. } | Rows::Streamed { store, .. } => {
+                return Err(prepared::wrong_store(store, "the PostgreSQL store"));
+            }
             Rows::Plain(records) => return self.commit(Batch { source, records, state }).await,
         };
         let now = jiff::Timestamp::now().as_millisecond();

@@ -19,6 +19,7 @@ pub use stored::StoredPage;
 
 use crate::content;
 use crate::prepared::{self, Prepared, Rows};
+use crate::streaming;
 use crate::{
     Batch, CallFilter, CallPage, CallQuery, GroupBy, SourceStatus, StatsRow, Store, StoreError, SyncState, WriteStats,
 };
@@ -260,6 +261,19 @@ impl Inner {
         Ok(Prepared::encoded(KIND, source, state, rows, missing))
     }
 
+    /// [`Inner::encode`] for [`Store::prepare`]: a batch of [`PIPELINE_FROM`] records or
+    /// more is encoded in the background (see [`crate::streaming`]) and its write takes
+    /// the rows as they are ready; a smaller one is encoded here.
+    fn prepare(&self, batch: Batch) -> Result<Prepared, StoreError> {
+        if batch.records.len() < PIPELINE_FROM {
+            return self.encode(batch);
+        }
+        let Batch { source, records, state } = batch;
+        let (book, missing) = self.dicts.for_batch(&records);
+        let rows = streaming::encode_streamed(records, book);
+        Ok(Prepared { source, state, rows: Rows::Streamed { store: KIND, rows, missing } })
+    }
+
     /// Write a batch this store encoded; one another store encoded is refused.
     fn write_encoded(&self, prepared: Prepared) -> Result<WriteStats, StoreError> {
         let Prepared { source, state, rows } = prepared;
@@ -268,7 +282,13 @@ impl Inner {
                 let n = rows.len();
                 self.write_rows(&source, state.as_ref(), rows.into_iter().map(Ok), n, &missing)
             }
-            Rows::Encoded { store, .. } => Err(prepared::wrong_store(store, "the SQLite store")),
+            Rows::Streamed { store: KIND, rows, missing } => {
+                let n = rows.len();
+                self.write_rows(&source, state.as_ref(), rows, n, &missing)
+            }
+            Rows::Encoded { store, .. } | Rows::Streamed { store, .. } => {
+                Err(prepared::wrong_store(store, "the SQLite store"))
+            }
             // `Store::write` commits plain batches before they get here.
             Rows::Plain(_) => Err(StoreError::Db("a plain batch reached the encoded write".into())),
         }
@@ -377,7 +397,7 @@ impl Store for SqliteStore {
 
     async fn prepare(&self, batch: Batch) -> Result<Prepared, StoreError> {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || inner.encode(batch)).await.map_err(join_err)?
+        tokio::task::spawn_blocking(move || inner.prepare(batch)).await.map_err(join_err)?
     }
 
     async fn write(&self, prepared: Prepared) -> Result<WriteStats, StoreError> {
