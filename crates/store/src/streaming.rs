@@ -174,6 +174,11 @@ mod tests {
             .collect()
     }
 
+    /// The rows of `chunks` chunks (`len` rows) sent by hand through `rx`.
+    fn received(rx: Receiver<Chunk>, chunks: usize, len: usize) -> StreamedRows {
+        StreamedRows { rx, early: BTreeMap::new(), current: Vec::new().into_iter(), next: 0, chunks, len, done: false }
+    }
+
     #[test]
     fn rows_come_out_in_the_batch_order_and_match_the_whole_batch_encoding() {
         for n in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 10 * CHUNK + 7] {
@@ -199,15 +204,7 @@ mod tests {
         tx.send((2, Ok(last))).unwrap();
         tx.send((0, Ok(encoded))).unwrap();
         drop(tx);
-        let rows = StreamedRows {
-            rx,
-            early: BTreeMap::new(),
-            current: Vec::new().into_iter(),
-            next: 0,
-            chunks: 3,
-            len: 2 * CHUNK + 3,
-            done: false,
-        };
+        let rows = received(rx, 3, 2 * CHUNK + 3);
         let out: Vec<_> = rows.collect();
         assert_eq!(out.len(), CHUNK + 1, "the first chunk, then the error, then nothing");
         assert!(out[..CHUNK].iter().all(Result::is_ok));
@@ -221,15 +218,7 @@ mod tests {
         tx.send((1, Ok(Vec::new()))).unwrap();
         tx.send((0, Err(StoreError::Db("record x cannot be serialised".into())))).unwrap();
         drop(tx);
-        let rows = StreamedRows {
-            rx,
-            early: BTreeMap::new(),
-            current: Vec::new().into_iter(),
-            next: 0,
-            chunks: 2,
-            len: 2,
-            done: false,
-        };
+        let rows = received(rx, 2, 2);
         let out: Vec<_> = rows.collect();
         assert_eq!(out.len(), 1);
         assert!(out[0].is_err());
