@@ -93,15 +93,6 @@ fn stat_cpu_seconds(file: &str) -> f64 {
     ticks / 100.0
 }
 
-/// Delete the database at `path` with its id index, WAL and shared-memory files.
-fn remove_database(path: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm", "-ids", "-ids-wal", "-ids-shm"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        let _ = std::fs::remove_file(p);
-    }
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -160,7 +151,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut store = None;
     for run in 1..=runs {
         drop(store.take());
-        remove_database(&path);
+        for file in SqliteStore::files(&path) {
+            let _ = std::fs::remove_file(file);
+        }
         let s = SqliteStore::open(&path).await?;
         let label = if runs > 1 { format!("run {run}/{runs}") } else { String::new() };
         rates.push(import(&s, &path, total, batch_size, ahead, &label).await?);
@@ -382,9 +375,11 @@ async fn import(
     }
     // Background work (checkpoints) may run while the next batch is being built, so
     // the store's CPU is counted over the whole import: process minus main thread.
-    // That CPU over the commits' wall time is how many of the two cores the store kept
-    // busy: how well the pipeline overlaps, apart from how fast the CPU was (records per
-    // second and CPU per record move together as this VM's speed drifts).
+    // That CPU per second of commits ("cores busy") tells how well the pipeline overlaps,
+    // apart from how fast the CPU was (records per second and CPU per record move
+    // together as this VM's speed drifts). It includes the checkpoints that ran between
+    // rounds, so it reads a little above the process's CPU during the commits alone
+    // (records/s over "records per CPU-second during commits").
     let store_cpu = (cpu_seconds() - import_cpu) - (thread_cpu_seconds() - main_cpu);
     let writer_cpu = named_threads_cpu_seconds("tokio-rt-worker") - writer_cpu;
     let ckpt_cpu = named_threads_cpu_seconds("huadan-checkpt") - ckpt_cpu;

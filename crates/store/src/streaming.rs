@@ -194,6 +194,32 @@ mod tests {
         }
     }
 
+    /// The shared work of `n` records, with the receiving end of its chunks.
+    fn work(n: usize) -> (Work, Receiver<Chunk>) {
+        let (tx, rx) = channel();
+        let work =
+            Work { records: Mutex::new(records(n).into_iter().enumerate()), book: Arc::new(Codebook::new()), tx };
+        (work, rx)
+    }
+
+    #[test]
+    fn the_records_are_taken_in_numbered_chunks_of_64() {
+        let (work, rx) = work(2 * CHUNK + 22);
+        work.run();
+        drop(work);
+        let sizes: Vec<(usize, usize)> = rx.iter().map(|(i, c)| (i, c.unwrap().len())).collect();
+        assert_eq!(sizes, [(0, 64), (1, 64), (2, 22)]);
+    }
+
+    #[test]
+    fn encoding_stops_when_the_receiver_gives_up() {
+        let (work, rx) = work(10 * CHUNK);
+        drop(rx);
+        work.run();
+        // One chunk taken (its send failed), the other nine left untouched.
+        assert_eq!(work.records.lock().unwrap().len(), 9 * CHUNK);
+    }
+
     #[test]
     fn a_chunk_that_never_comes_ends_the_rows_with_an_error() {
         // Chunk 1 of 3 is missing and the senders are gone (a thread that died).
